@@ -131,7 +131,12 @@ def score_to_song(score, *, title: str = "Untitled") -> Song:
 
 
 def _score_key(score):
-    """The notated key signature, with the mode (major or relative minor) chosen by analysis."""
+    """The notated key, unless the music clearly ends in another one.
+
+    Old scores often notate minor keys with one flat fewer (Dorian signatures, as in many Bach
+    chorales): when the analysed key's tonic is the final bass note and the signature disagrees,
+    the analysis wins. Otherwise the signature's major or minor reading is chosen by analysis.
+    """
     from music21 import key as m21key
 
     analysed = score.analyze("key")
@@ -139,14 +144,28 @@ def _score_key(score):
     if not signatures:
         return _key_text(analysed)
     signature = signatures[0]
-    if isinstance(signature, m21key.Key):
-        return _key_text(signature)
     candidates = [signature.asKey("major"), signature.asKey("minor")]
+    if isinstance(signature, m21key.Key) and signature.mode in ("major", "minor"):
+        candidates = [signature]
+    matches = lambda k, c: k.tonic.name == c.tonic.name and k.mode == c.mode  # noqa: E731
+    has_bass_part = len(getattr(score, "parts", [])) > 1
+    if has_bass_part and not any(matches(analysed, c) for c in candidates) \
+            and _final_bass_pc(score) == analysed.tonic.pitchClass:
+        return _key_text(analysed)
     for option in [analysed, *analysed.alternateInterpretations]:
         for candidate in candidates:
-            if option.tonic.name == candidate.tonic.name and option.mode == candidate.mode:
+            if matches(option, candidate):
                 return _key_text(candidate)
     return _key_text(candidates[0])
+
+
+def _final_bass_pc(score) -> int | None:
+    last_pitches = []
+    for part in getattr(score, "parts", [score]):
+        notes = list(part.flatten().getElementsByClass(("Note", "Chord")).getElementsNotOfClass("ChordSymbol"))
+        if notes:
+            last_pitches.extend(p.midi for p in notes[-1].pitches)
+    return min(last_pitches) % 12 if last_pitches else None
 
 
 def _key_text(m21key) -> str:
@@ -165,13 +184,14 @@ def _program_of(part) -> int:
 
 def _part_notes(part) -> list[Note]:
     from music21 import chord as m21chord
+    from music21 import harmony
     from music21 import note as m21note
 
     notes: list[Note] = []
     line = 0
     for element in part.flatten().notes:
         start, length = float(element.offset), float(element.quarterLength)
-        if length <= 0:
+        if length <= 0 or isinstance(element, harmony.ChordSymbol):
             continue  # grace notes have no duration of their own
         pitches = element.pitches if isinstance(element, m21chord.Chord) else [element.pitch]
         velocity = element.volume.velocity or 90

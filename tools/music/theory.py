@@ -128,7 +128,7 @@ def parse_key(text: str) -> Key:
         TunesmithError: when the text names no key.
     """
     cleaned = text.strip().replace("♭", "b").replace("♯", "#")
-    match = re.fullmatch(r"([A-Ga-g])\s*([#b]?|sharp|flat)\s*(.*)", cleaned, flags=re.I)
+    match = re.fullmatch(r"([A-Ga-g])\s*(sharp|flat|#|b(?![a-z]{2})|)\s*(.*)", cleaned, flags=re.I)
     if not match:
         raise TunesmithError(f"Key {text!r} is invalid; should be e.g. 'A minor' or 'Bb major'")
     letter, accidental, rest = match.groups()
