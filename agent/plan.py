@@ -6,7 +6,7 @@ anything is rendered, so users see and can edit the plan, and the tools get cons
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -45,3 +45,9 @@ class Message(BaseModel):
     attachments: list[str] = Field(default_factory=list)
     tool: str | None = None
     artifacts: list[str] = Field(default_factory=list)
+
+
+class Planner(Protocol):
+    """Anything that turns a conversation into a Plan (adapters/ implements the backends)."""
+
+    def plan(self, messages: list[Message]) -> Plan: ...
