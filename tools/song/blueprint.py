@@ -233,6 +233,7 @@ def _plan_structure(preset: Preset, target_bars: float | None, meter: str) -> li
 
     vc = ["verse", "prechorus", "chorus"] if has_pre else ["verse", "chorus"]
     candidates = [
+        ["intro", "verse", "outro"],
         ["intro", "verse", "chorus", "outro"],
         ["intro", "verse", "chorus", "verse", "chorus", "outro"],
         ["intro", *vc, "verse", "chorus", "outro"],

@@ -1,0 +1,94 @@
+"""Closed-loop check: measure the rendered mix and put the numbers beside what was asked.
+
+Key, tempo, duration and loudness are measured on the mastered audio. The caption capability's
+analysers (`tools.music.analysis`) are used when installed; otherwise a compact estimator here
+does the job (chroma + Temperley's Kostka–Payne key profiles, which FACTS.md measured best on
+FluidSynth renders; librosa's beat tracker for tempo).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tools.music.theory import parse_key, pc_name
+
+TEMPERLEY_MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
+TEMPERLEY_MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
+ANALYSIS_RATE = 22050
+
+
+def _mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    from scipy.signal import resample_poly
+
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    if sample_rate != ANALYSIS_RATE:
+        from math import gcd
+
+        g = gcd(sample_rate, ANALYSIS_RATE)
+        mono = resample_poly(mono, ANALYSIS_RATE // g, sample_rate // g)
+    return mono.astype(np.float32)
+
+
+def estimate_key(y: np.ndarray, sr: int) -> tuple[str, float]:
+    """(key as "A minor", correlation) from a chroma profile matched against Temperley's profiles."""
+    import librosa
+
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=2048)
+    profile = chroma.sum(axis=1)
+    best, best_score = "C major", -2.0
+    for tonic in range(12):
+        for mode, template in (("major", TEMPERLEY_MAJOR), ("minor", TEMPERLEY_MINOR)):
+            score = float(np.corrcoef(profile, np.roll(template, tonic))[0, 1])
+            if score > best_score:
+                best, best_score = f"{pc_name(tonic)} {mode}", score
+    return str(parse_key(best)), best_score
+
+
+def estimate_tempo(y: np.ndarray, sr: int) -> tuple[float, float]:
+    import librosa
+
+    onset = librosa.onset.onset_strength(y=y, sr=sr)
+    tempo, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr)
+    return float(np.atleast_1d(tempo)[0]), float(len(beats))
+
+
+def tempo_agrees(measured: float, requested: float, tolerance: float = 0.04) -> bool:
+    """Within ``tolerance`` of the tempo, its double or its half (beat trackers pick octaves)."""
+    return any(abs(measured - requested * f) <= tolerance * requested * f for f in (1.0, 2.0, 0.5, 1.5, 2 / 3))
+
+
+def measure(audio: np.ndarray, sample_rate: int) -> dict:
+    """Key, tempo, duration and loudness of a mix."""
+    from tools.music.mix import integrated_loudness
+
+    y = _mono(audio, sample_rate)
+    try:
+        from tools.music import analysis  # the caption capability's analysers, when present
+
+        key, key_confidence = analysis.estimate_key_from_audio(y, ANALYSIS_RATE)
+        tempo, tempo_confidence = analysis.estimate_tempo(y, ANALYSIS_RATE)
+        source = "tools.music.analysis"
+    except (ImportError, AttributeError):
+        key, key_confidence = estimate_key(y, ANALYSIS_RATE)
+        tempo, tempo_confidence = estimate_tempo(y, ANALYSIS_RATE)
+        source = "tools.song.check"
+    return {"key": str(key), "key_confidence": round(float(key_confidence), 3), "tempo_bpm": round(float(tempo), 2),
+            "duration_s": round(audio.shape[0] / sample_rate, 3),
+            "lufs": round(integrated_loudness(audio, sample_rate), 2), "analyser": source}
+
+
+def compare(measured: dict, requested: dict) -> list[str]:
+    """Human-readable disagreements between measured and requested values (empty when all agree)."""
+    import mir_eval
+
+    warnings = []
+    score = mir_eval.key.weighted_score(requested["key"].replace(" ", " "), measured["key"])
+    if score < 0.5:
+        warnings.append(f"measured key {measured['key']} differs from the blueprint's {requested['key']}")
+    if not tempo_agrees(measured["tempo_bpm"], requested["tempo_bpm"]):
+        warnings.append(f"measured tempo {measured['tempo_bpm']} BPM differs from {requested['tempo_bpm']} BPM")
+    if requested.get("duration_s") and abs(measured["duration_s"] - requested["duration_s"]) > 0.05 * requested["duration_s"]:
+        warnings.append(f"duration {measured['duration_s']:.1f} s differs from the requested {requested['duration_s']:.1f} s")
+    if abs(measured["lufs"] - requested.get("lufs", -14.0)) > 1.0:
+        warnings.append(f"loudness {measured['lufs']} LUFS is off the −14 LUFS target")
+    return warnings
