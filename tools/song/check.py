@@ -33,7 +33,7 @@ def estimate_key(y: np.ndarray, sr: int) -> tuple[str, float]:
     """(key as "A minor", correlation) from a chroma profile matched against Temperley's profiles."""
     import librosa
 
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=2048)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=2048, tuning=0.0)  # rendered in A440
     profile = chroma.sum(axis=1)
     best, best_score = "C major", -2.0
     for tonic in range(12):
@@ -57,8 +57,8 @@ def tempo_agrees(measured: float, requested: float, tolerance: float = 0.04) -> 
     return any(abs(measured - requested * f) <= tolerance * requested * f for f in (1.0, 2.0, 0.5, 1.5, 2 / 3))
 
 
-def measure(audio: np.ndarray, sample_rate: int) -> dict:
-    """Key, tempo, duration and loudness of a mix."""
+def measure(audio: np.ndarray, sample_rate: int, *, lufs: float | None = None) -> dict:
+    """Key, tempo, duration and loudness of a mix (``lufs`` when the mixer already measured it)."""
     from tools.music.mix import integrated_loudness
 
     y = _mono(audio, sample_rate)
@@ -74,7 +74,7 @@ def measure(audio: np.ndarray, sample_rate: int) -> dict:
         source = "tools.song.check"
     return {"key": str(key), "key_confidence": round(float(key_confidence), 3), "tempo_bpm": round(float(tempo), 2),
             "duration_s": round(audio.shape[0] / sample_rate, 3),
-            "lufs": round(integrated_loudness(audio, sample_rate), 2), "analyser": source}
+            "lufs": round(integrated_loudness(audio, sample_rate) if lufs is None else lufs, 2), "analyser": source}
 
 
 def compare(measured: dict, requested: dict) -> list[str]:

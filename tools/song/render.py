@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -76,17 +77,23 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
 
     total = song_samples(song)
     sing = vocals != "none" and any(n.syllable for n in song.melody.notes)
-    instrument_stems = render_accompaniment(song, total_samples=total, include_melody=not sing)
+    # FluidSynth runs in C without the GIL: the band renders on one core while the voice sings
+    # on the other
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        band_job = pool.submit(render_accompaniment, song, total_samples=total, include_melody=not sing)
+        score_job = pool.submit(song.to_musicxml, out_dir / "song.musicxml") if musicxml else None
+        voice = None
+        if sing:
+            from tools.music.voice import sing_song
+
+            voice = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total)
+            lap("vocals")
+        instrument_stems = band_job.result()
+        score_path = score_job.result() if score_job is not None else None
     if not instrument_stems:
         raise TunesmithError("The song has no instruments to render")
     accompaniment = np.sum(list(instrument_stems.values()), axis=0)
-    lap("accompaniment")
-    voice = None
-    if sing:
-        from tools.music.voice import sing_song
-
-        voice = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total)
-        lap("vocals")
+    lap("accompaniment (after vocals)" if sing else "accompaniment")
     mixed = mix_song(accompaniment, voice, SAMPLE_RATE)
     lap("mix")
 
@@ -108,8 +115,8 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
             save(f"stem_{name.lower().replace(' ', '_')}.wav", audio * gain)
     lap("audio files")
     files["song.mid"] = song.to_midi(out_dir / "song.mid")
-    if musicxml:
-        files["song.musicxml"] = song.to_musicxml(out_dir / "song.musicxml")
+    if score_path is not None:
+        files["song.musicxml"] = score_path
     (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
     files["lyrics.lrc"] = out_dir / "lyrics.lrc"
     (out_dir / "song.json").write_text(song.to_json(), encoding="utf-8")
@@ -127,7 +134,7 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
     if check:
         from tools.song.check import compare, measure
 
-        measured = measure(mixed.mix, SAMPLE_RATE)
+        measured = measure(mixed.mix, SAMPLE_RATE, lufs=mixed.lufs)
         measured["true_peak_dbfs"] = round(mixed.true_peak_db, 2)
         disagreements = compare(measured, requested)
         lap("check")

@@ -22,6 +22,8 @@ from tools.music.voice.espeak import engine
 from tools.music.voice.phonemes import SyllableSpan, clean_word, is_pause, split_syllables
 
 FRAME_MS = 5.0
+WORLD_RATE = 16000  # analysis/synthesis rate: 8 kHz of voice bandwidth, 2.4x faster than 22.05 kHz
+FFT_SIZE = 512  # enough for F0 down to 94 Hz (cheaptrick needs 3 periods), below any sung note here
 FRAMES_PER_SECOND = 1000.0 / FRAME_MS
 PHRASE_GAP_S = 0.3  # a rest longer than this starts a new phrase (and a new synthesis call)
 EDGE_FRAMES = 6  # 30 ms of each vowel's natural start and end are kept unstretched
@@ -95,16 +97,21 @@ class Singer:
         names = [e.phoneme for e in events]
         ends = [e.sample for e in speech.events if is_pause(e.phoneme) and e.sample > events[-1].sample]
         end_sample = min(ends[0] if ends else speech.audio.size, speech.audio.size)
-        x = speech.audio.astype(np.float64)
-        fs = speech.sample_rate
-        f0, t = pyworld.dio(x, fs, f0_floor=60.0, f0_ceil=500.0, frame_period=FRAME_MS)
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(WORLD_RATE, speech.sample_rate)
+        x = resample_poly(speech.audio.astype(np.float64), WORLD_RATE // g, speech.sample_rate // g)
+        fs = WORLD_RATE
+        f0, t = pyworld.dio(x, fs, f0_floor=70.0, f0_ceil=500.0, frame_period=FRAME_MS)
         f0 = pyworld.stonemask(x, f0, t, fs)
-        sp = pyworld.cheaptrick(x, f0, t, fs)
-        ap = pyworld.d4c(x, f0, t, fs)
+        sp = pyworld.cheaptrick(x, f0, t, fs, f0_floor=94.0, fft_size=FFT_SIZE)
+        ap = pyworld.d4c(x, f0, t, fs, fft_size=FFT_SIZE)
         frames = len(f0)
 
         def frame_of(sample: int) -> int:
-            return int(min(frames - 1, max(0, round(sample / fs * FRAMES_PER_SECOND))))
+            return int(min(frames - 1, max(0, round(sample / speech.sample_rate * FRAMES_PER_SECOND))))
 
         starts = [frame_of(e.sample) for e in events] + [frame_of(end_sample)]
         spans = []
@@ -142,7 +149,7 @@ class Singer:
 
         settings = VOICES[voice]
         words = [self.analyse_word(s.word, s.count) for s in syllables]
-        fs = engine().sample_rate
+        fs = WORLD_RATE
         origin = syllables[0].start
         onset_frames = []
         for s, w in zip(syllables, words):
