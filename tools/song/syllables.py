@@ -46,7 +46,8 @@ def _syllabify():
 @lru_cache(maxsize=8192)
 def syllabify_word(word: str) -> tuple[SungSyllableText, ...]:
     """A word's syllables with stress; one-syllable function words count as unstressed."""
-    result = tuple(SungSyllableText(s.text, int(s.stress)) for s in _syllabify()(word))
+    # chunks with no spelling (seen for digits: "42") cannot carry a lyric event: drop them
+    result = tuple(SungSyllableText(s.text, int(s.stress)) for s in _syllabify()(word) if s.text.strip())
     if not result:
         result = (SungSyllableText(word, 1),)
     if len(result) == 1 and word.lower() in _FUNCTION_WORDS:
