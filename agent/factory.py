@@ -34,7 +34,7 @@ def make_planner(spec: str, registry: Registry) -> Planner:
             target: Any = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as error:
             raise TunesmithError(f"Planner {spec!r} could not be loaded: {error}") from error
-        planner = target() if callable(target) and not hasattr(target, "plan") else target
+        planner = target() if isinstance(target, type) or (callable(target) and not hasattr(target, "plan")) else target
         if not hasattr(planner, "plan"):
             raise TunesmithError(f"{spec!r} is not a planner (it has no plan method)")
         return planner
