@@ -123,6 +123,26 @@ def _rule_pronunciation(word: str) -> list[str]:
     return out
 
 
+def _compound(word: str) -> tuple[str, ...] | None:
+    """A word CMUdict lacks that is two words it has ("outworn" = out + worn), stressed on the first.
+
+    English compounds keep each part's sounds; the neural G2P often garbles them ("outworn" as
+    OWT-wern), so two known parts are the better guess. The split whose parts are most common wins.
+    """
+    cmu = cmu_dict()
+    splits = [(word[:i], word[i:]) for i in range(3, len(word) - 2) if word[:i] in cmu and word[i:] in cmu]
+    if not splits:
+        return None
+    from wordfreq import zipf_frequency  # deferred: only for unknown words
+
+    first, second = max(splits, key=lambda ab: min(zipf_frequency(ab[0], "en"), zipf_frequency(ab[1], "en")))
+    if min(zipf_frequency(first, "en"), zipf_frequency(second, "en")) < 2.5:
+        return None
+    head = [p[:2] + ("1" if p[2] == "1" else "0") if p[:2] in ARPABET_VOWELS else p for p in cmu[first][0]]
+    tail = [p[:2] + ("2" if p[2] == "1" else "0") if p[:2] in ARPABET_VOWELS else p for p in cmu[second][0]]
+    return tuple(head + tail)
+
+
 @lru_cache(maxsize=65536)
 def _pronunciations(key: str) -> tuple[tuple[str, ...], ...]:
     if not key:
@@ -149,6 +169,9 @@ def _pronunciations(key: str) -> tuple[tuple[str, ...], ...]:
     letters = re.sub(r"[^a-z']", "", key)
     if not letters:
         return ()
+    compound = _compound(letters)
+    if compound is not None:
+        return (compound,)
     from tools.lyrics import g2p
 
     predicted = g2p.predict(letters.replace("'", ""))
