@@ -1,0 +1,81 @@
+"""Replies for turns that need no tool: greetings, help, capabilities, short theory answers, and
+turns the planner cannot act on (empty, only a file, gibberish, a file no tool takes, a song that
+does not exist). The texts live in ``data/knowledge.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_DATA = Path(__file__).parent / "data" / "knowledge.json"
+
+
+@lru_cache(maxsize=1)
+def knowledge() -> dict:
+    return json.loads(_DATA.read_text(encoding="utf-8"))
+
+
+def theory_answer(text: str) -> str | None:
+    """The knowledge-base answer whose term appears in the text (longest term wins)."""
+    low = text.lower()
+    best: tuple[int, str] | None = None
+    for entry in knowledge()["theory"]:
+        for term in entry["terms"]:
+            if re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", low):
+                if best is None or len(term) > best[0]:
+                    best = (len(term), entry["answer"])
+    return best[1] if best else None
+
+
+_GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening))\b", re.I)
+_THANKS = re.compile(r"\b(thanks|thank you|cheers|great job|nice|cool|awesome|love it|perfect)\b", re.I)
+_BYE = re.compile(r"\b(bye|goodbye|see you|good night|later)\b", re.I)
+_CAPABILITIES = re.compile(r"\b(what (kinds?|types?|sorts?) of|which (genres?|styles?)|what (genres?|styles?)|"
+                           r"what can you|what do you do|who are you|what are you|features)\b", re.I)
+_HELP = re.compile(r"\b(help|how does this work|how do i use|what can i (ask|say))\b", re.I)
+_QUESTION = re.compile(r"\b(what|what's|whats|explain|define|how does|how do|difference|tell me about)\b", re.I)
+
+
+def reply_for(text: str) -> tuple[str, str]:
+    """(kind, reply) for a no-tool turn."""
+    kb = knowledge()
+    if _CAPABILITIES.search(text):
+        return "capabilities", kb["capabilities"]
+    if _HELP.search(text):
+        return "help", kb["help"]
+    if _QUESTION.search(text):
+        answer = theory_answer(text)
+        if answer:
+            return "theory", answer
+    if _GREETING.search(text):
+        return "greeting", kb["greeting"]
+    if _BYE.search(text):
+        return "goodbye", kb["goodbye"]
+    if _THANKS.search(text):
+        return "thanks", kb["thanks"]
+    answer = theory_answer(text)
+    if answer:
+        return "theory", answer
+    if re.fullmatch(r"\W*(ok|okay|hmm+|sure|yes|no|maybe|never ?mind|wait|fine)\W*", text, flags=re.I):
+        return "ack", kb["ack"]
+    return "unclear", kb["unclear"]
+
+
+def message(name: str, **values: str) -> str:
+    """A fixed message from the knowledge file, filled in."""
+    return knowledge()[name].format(**values)
+
+
+def looks_like_gibberish(text: str) -> bool:
+    """True when too few of the words are English (wordfreq) or it has no letters at all."""
+    words = re.findall(r"[A-Za-z']+", text)
+    if not words:
+        return True
+    from wordfreq import zipf_frequency
+
+    known = sum(1 for w in words if zipf_frequency(w.lower(), "en") >= 2.5 or len(w) <= 2 and w.lower() in
+                {"a", "i", "an", "in", "on", "to", "of", "it", "is", "me", "my", "do", "so", "ok", "up"})
+    return known / len(words) < 0.5
