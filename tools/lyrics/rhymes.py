@@ -233,6 +233,20 @@ def _key(word: str) -> str:
     return word.strip().lower().replace("\u2019", "'")
 
 
+def _sung_prons(text: str) -> list[tuple[str, ...]]:
+    """Pronunciations of a word, or of a phrase sung two ways: each word stressed, or stress on the first
+    word only (how "door hinge" is sung against "orange")."""
+    words = text.split()
+    if len(words) <= 1:
+        return [tuple(p) for p in pronunciations(text)[:3]]
+    parts = [pronunciations(w) for w in words]
+    if not all(parts):
+        return []
+    natural = tuple(ph for p in parts for ph in p[0])
+    first = tuple(parts[0][0]) + tuple(ph[:2] + "0" if _is_vowel(ph) else ph for p in parts[1:] for ph in p[0])
+    return [natural, first]
+
+
 def rhyme_match(word_a: str, word_b: str) -> RhymeMatch | None:
     """The best way two words rhyme, over all their pronunciations, or None.
 
@@ -244,9 +258,9 @@ def rhyme_match(word_a: str, word_b: str) -> RhymeMatch | None:
     if a == b:
         return RhymeMatch("identical", 0.0)
     best: RhymeMatch | None = None
-    for pa in pronunciations(a)[:3]:
-        for pb in pronunciations(b)[:3]:
-            m = _match_prons(tuple(pa), tuple(pb))
+    for pa in _sung_prons(a):
+        for pb in _sung_prons(b):
+            m = _match_prons(pa, pb)
             if m is None:
                 continue
             if best is None or (_RANK[m.kind], m.score) > (_RANK[best.kind], best.score):
