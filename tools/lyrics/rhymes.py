@@ -68,10 +68,14 @@ class RhymeMatch:
 
 
 # -- phonetic features ----------------------------------------------------------------------------
+_VOWEL_PHONES = frozenset(v + d for v in ARPABET_VOWELS for d in ("", "0", "1", "2"))
+
+
 def _is_vowel(p: str) -> bool:
-    return p[:2] in ARPABET_VOWELS
+    return p in _VOWEL_PHONES
 
 
+@lru_cache(maxsize=300_000)
 def _stressed_index(pron: tuple[str, ...]) -> int:
     """Index of the last stressed vowel (primary or secondary), else of the last vowel."""
     last = -1
@@ -115,7 +119,8 @@ def features(pron: tuple[str, ...]) -> Features:
     return Features(pron, tail, onset, vowels, consonants, last_vowels)
 
 
-def _syllables_of_tail(tail_raw: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+@lru_cache(maxsize=300_000)
+def _syllables_of_tail(tail_raw: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(vowel, following consonants) per syllable of a tail."""
     out: list[tuple[str, list[str]]] = []
     for p in tail_raw:
@@ -123,7 +128,7 @@ def _syllables_of_tail(tail_raw: tuple[str, ...]) -> list[tuple[str, tuple[str, 
             out.append((p, []))
         elif out:
             out[-1][1].append(p)
-    return [(v, tuple(c)) for v, c in out]
+    return tuple((v, tuple(c)) for v, c in out)
 
 
 def _consonant_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
