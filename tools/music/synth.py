@@ -27,6 +27,21 @@ TAIL_SECONDS = 1.5
 log = logging.getLogger(__name__)
 
 
+def _float_writer():
+    """libfluidsynth's float output, or None. Unlike ``get_samples`` (16-bit with a dither index
+    that persists across renders) it is deterministic: the same notes give the same samples."""
+    import ctypes
+
+    import fluidsynth
+
+    if not hasattr(fluidsynth, "cfunc"):
+        return None
+    return fluidsynth.cfunc("fluid_synth_write_float", ctypes.c_int, ("synth", ctypes.c_void_p, 1),
+                            ("len", ctypes.c_int, 1), ("lout", ctypes.c_void_p, 1), ("loff", ctypes.c_int, 1),
+                            ("lincr", ctypes.c_int, 1), ("rout", ctypes.c_void_p, 1), ("roff", ctypes.c_int, 1),
+                            ("rincr", ctypes.c_int, 1))
+
+
 @dataclass(frozen=True)
 class _Event:
     sample: int
@@ -61,6 +76,8 @@ class FluidRenderer:
         self._synth = fluidsynth.Synth(gain=GAIN, samplerate=float(sample_rate))
         self._synth.setting("synth.chorus.active", 0)  # chorus makes L/R anti-correlated
         self._synth.setting("synth.reverb.active", 0)  # the mix adds its own reverb
+        self._write_float = _float_writer()
+        self._written = 0  # samples pulled so far: libfluidsynth renders in 64-sample blocks
         self._sfid = self._synth.sfload(str(soundfont))
         if self._sfid < 0:
             raise TunesmithError(f"The SoundFont {soundfont} could not be loaded")
@@ -74,6 +91,16 @@ class FluidRenderer:
         with self._lock:
             synth = self._synth
             synth.system_reset()
+            # start on a 64-sample block boundary: a render that ended mid-block would otherwise
+            # shift every event of the next one by up to 63 samples (and make it non-repeatable)
+            leftover = (-self._written) % 64
+            if leftover:
+                scratch = np.empty((leftover, 2), dtype=np.float32)
+                if self._write_float is not None:
+                    self._write_float(synth.synth, leftover, scratch.ctypes.data, 0, 2, scratch.ctypes.data, 1, 2)
+                else:
+                    synth.get_samples(leftover)
+                self._written += leftover
             synth.program_select(channel, self._sfid, 128 if is_drum else 0, 0 if is_drum else program)
             position, index = 0, 0
             while position < total_samples:
@@ -86,9 +113,15 @@ class FluidRenderer:
                     index += 1
                 next_event = events[index].sample if index < len(events) else total_samples
                 count = int(min(max(next_event - position, 1), total_samples - position, 8192))
-                block = np.asarray(synth.get_samples(count), dtype=np.float32).reshape(-1, 2)
-                out[position:position + count] = block[:count] / 32768.0
+                if self._write_float is not None:
+                    block = np.empty((count, 2), dtype=np.float32)
+                    self._write_float(synth.synth, count, block.ctypes.data, 0, 2, block.ctypes.data, 1, 2)
+                    out[position:position + count] = block
+                else:
+                    block = np.asarray(synth.get_samples(count), dtype=np.float32).reshape(-1, 2)
+                    out[position:position + count] = block[:count] / 32768.0
                 position += count
+                self._written += count
             synth.all_sounds_off(channel)
         return out
 

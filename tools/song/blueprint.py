@@ -33,7 +33,7 @@ MINOR_KEYS = ("A", "E", "D", "B", "G", "C", "F#")
 NOMINAL_BARS = {"intro": 4, "verse": 8, "prechorus": 4, "chorus": 8, "bridge": 8, "outro": 4, "instrumental": 8}
 ENERGY = {"intro": 0.3, "verse": 0.5, "prechorus": 0.62, "chorus": 0.85, "bridge": 0.6, "outro": 0.35,
           "instrumental": 0.75}
-MAJOR_TO_MINOR = {"I": "i", "ii": "iv", "iii": "bIII", "IV": "iv", "V": "V", "vi": "bVI", "vii": "bVII"}
+MAJOR_TO_MINOR = {"I": "i", "ii": "iv", "iii": "bIII", "IV": "iv", "V": "v", "vi": "bVI", "vii": "bVII"}
 MINOR_TO_MAJOR = {"i": "I", "iv": "IV", "v": "V", "V": "V", "bVI": "vi", "bIII": "iii", "bVII": "V", "ii": "ii"}
 
 

@@ -1,0 +1,167 @@
+"""Benchmark text_to_song end to end: seconds, realtime factor and peak RSS per song length.
+
+    .venv/bin/python bench/song.py            # 30/90/180 s, with and without vocals, 2 repeats
+    .venv/bin/python bench/song.py --repeats 3 --durations 180
+
+Each configuration runs in a fresh process (so peak RSS is that song's), which first warms up
+(SoundFont, espeak-ng and librosa's JIT load once per process, as in the server) and then makes
+the song; the table shows min and median of the repeats and the CPU steal seen meanwhile (this
+VM loses CPU to the hypervisor; other work on the machine also slows it). Writes example
+manifests and a spectrogram PNG under bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+LYRICS = """[verse]
+Driving home after the night shift
+orange lights are flickering by
+the radio is playing softly
+and I am too tired to cry
+[chorus]
+Take me home, take me home tonight
+where the kitchen light is on
+take me home, take me home tonight
+I have been away too long
+[verse]
+Empty roads and empty pockets
+coffee cold upon the seat
+every mile a little closer
+to the quiet of my street
+[chorus]
+[bridge]
+Maybe morning brings me something
+maybe sleep will set me free
+[chorus]
+"""
+
+
+def steal_ticks() -> tuple[int, int]:
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in fields]
+    return values[7] if len(values) > 7 else 0, sum(values)
+
+
+def one(duration: float, vocals: str, seed: int, out: Path) -> None:
+    """Run one song in this process and print a JSON line."""
+    sys.path.insert(0, str(ROOT))
+    from tools.config import prepare_environment
+
+    prepare_environment()
+    from tools.registry import ToolContext, load_registry
+
+    tool = load_registry().get("text_to_song")
+    started = time.perf_counter()
+    tool.invoke({"genre": "pop", "duration_s": 12, "vocals": "female", "seed": 99,
+                 "lyrics": "[verse]\nwarming up the voice\n[chorus]\nla la la"}, ToolContext(workdir=out / "warmup"))
+    warmup = time.perf_counter() - started
+    args = {"prompt": "a melancholy indie-folk song about driving home after a night shift", "genre": "folk",
+            "duration_s": duration, "seed": seed, "vocals": vocals}
+    if vocals != "none":
+        args["lyrics"] = LYRICS
+    steal0, total0 = steal_ticks()
+    started = time.perf_counter()
+    result = tool.invoke(args, ToolContext(workdir=out / "song"))
+    seconds = time.perf_counter() - started
+    steal1, total1 = steal_ticks()
+    manifest = result.data["manifest"]
+    print(json.dumps({"seconds": seconds, "warmup": warmup, "audio_s": manifest["duration_s"],
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "steal": (steal1 - steal0) / max(total1 - total0, 1), "timings": manifest["timings_s"],
+                      "warnings": manifest["warnings"]}))
+
+
+def spectrogram(wav: Path, png: Path) -> None:
+    import librosa
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import soundfile
+
+    y, sr = soundfile.read(wav, dtype="float32")
+    mel = librosa.feature.melspectrogram(y=y.mean(axis=1), sr=sr, n_mels=128, hop_length=1024)
+    fig, ax = plt.subplots(figsize=(14, 4))
+    ax.imshow(librosa.power_to_db(mel, ref=np.max), origin="lower", aspect="auto",
+              extent=[0, y.shape[0] / sr, 0, 128], cmap="magma")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("mel band")
+    ax.set_title(wav.parent.name)
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
+def examples() -> None:
+    """Two example songs: their manifests and a spectrogram of the first."""
+    sys.path.insert(0, str(ROOT))
+    from tools.config import prepare_environment
+
+    prepare_environment()
+    from tools.registry import ToolContext, load_registry
+
+    tool = load_registry().get("text_to_song")
+    cases = {"folk_night_shift": {"prompt": "a melancholy indie-folk song about driving home after a night shift",
+                                  "lyrics": LYRICS, "seed": 7},
+             "synthpop_male": {"genre": "synthpop", "lyrics": LYRICS, "vocals": "male", "seed": 11, "duration_s": 90}}
+    for name, args in cases.items():
+        workdir = OUT / name
+        result = tool.invoke(args, ToolContext(workdir=workdir))
+        (OUT / f"manifest_{name}.json").write_text(json.dumps(result.data["manifest"], indent=2, default=str))
+    spectrogram(OUT / "folk_night_shift" / "song.wav", OUT / "spectrogram_folk_night_shift.png")
+    print(f"wrote {OUT}/manifest_*.json and {OUT}/spectrogram_folk_night_shift.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--durations", type=float, nargs="+", default=[30, 90, 180])
+    parser.add_argument("--vocals", nargs="+", default=["female", "none"])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--no-examples", action="store_true")
+    parser.add_argument("--one", nargs=4, metavar=("DURATION", "VOCALS", "SEED", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        one(float(args.one[0]), args.one[1], int(args.one[2]), Path(args.one[3]))
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    rows = []
+    print(f"{'song':>6} {'vocals':>7} {'runs':>4} {'min s':>7} {'median s':>8} {'x realtime':>10} {'peak RSS MB':>11} {'steal':>6}")
+    for duration in args.durations:
+        for vocals in args.vocals:
+            runs = []
+            for repeat in range(args.repeats):
+                out = OUT / f"bench_{int(duration)}_{vocals}_{repeat}"
+                done = subprocess.run([sys.executable, __file__, "--one", str(duration), vocals, str(repeat), str(out)],
+                                      capture_output=True, text=True, env=env, cwd=ROOT, timeout=1200)
+                if done.returncode != 0:
+                    print(done.stderr[-2000:], file=sys.stderr)
+                    raise SystemExit(f"run failed: {duration} s {vocals}")
+                runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            seconds = [r["seconds"] for r in runs]
+            best, median = min(seconds), statistics.median(seconds)
+            audio = runs[0]["audio_s"]
+            rss = max(r["rss_mb"] for r in runs)
+            steal = max(r["steal"] for r in runs)
+            rows.append({"duration": duration, "vocals": vocals, "runs": runs})
+            print(f"{audio:6.0f} {vocals:>7} {len(runs):4d} {best:7.2f} {median:8.2f} {audio / best:10.1f} {rss:11.0f} {steal:6.1%}",
+                  flush=True)
+    (OUT / "bench_song.json").write_text(json.dumps(rows, indent=2))
+    if not args.no_examples:
+        examples()
+
+
+if __name__ == "__main__":
+    main()
