@@ -27,7 +27,7 @@ class AnalyzeLyricsArgs(BaseModel):
 
 
 class WriteLyricsArgs(BaseModel):
-    topic: str = Field(min_length=1, max_length=500, description="what the song is about")
+    topic: str = Field(min_length=1, max_length=2000, description="what the song is about")
     genre: str | None = Field(default=None, max_length=60)
     mood: str | None = Field(default=None, max_length=60)
     rhyme_scheme: str = Field(default="ABAB", max_length=12, description="e.g. ABAB, AABB, ABCB")

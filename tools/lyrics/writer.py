@@ -322,8 +322,8 @@ def write_lyrics(topic: str, *, genre: str | None = None, mood: str | None = Non
     """
     if not isinstance(topic, str) or not topic.strip():
         raise TunesmithError("the topic is empty", hint='say what the song is about, e.g. "a night drive home"')
-    if len(topic) > 500:
-        raise TunesmithError("the topic is longer than 500 characters", hint="summarise it in a sentence")
+    if len(topic) > 2000:
+        raise TunesmithError("the topic is longer than 2000 characters", hint="summarise it in a sentence")
     scheme = parse_scheme(rhyme_scheme)
     sections = parse_structure(structure)
     if syllables_per_line is not None and not 3 <= int(syllables_per_line) <= 16:
