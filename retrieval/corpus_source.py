@@ -75,7 +75,8 @@ def _spell(pc: int, mode: str) -> str:
 
 
 def _clean_title(title: str) -> str:
-    title = re.sub(r"\s*--\s*[A-Z .]+\.?$", "", title.strip().strip('"'))
+    # Ryan's titles carry the dance type: "DANDY MIKE'S -- REEL.", "Night Of Fun -- Jig., The"
+    title = re.sub(r"\s*--\s*[A-Za-z .'\-]+?\.?(?=,|$)", "", title.strip().strip('"'))
     return title.title() if title.isupper() else title
 
 
