@@ -160,6 +160,15 @@ def _rhyme_families() -> dict[tuple[str, ...], tuple[str, ...]]:
 class _Theme:
     score: dict[str, float]
     ranked: dict[str, list[str]]           # pos -> words best first
+    vectors: dict | None = None            # word -> MiniLM vector, for how well words go together
+
+    def coherence(self, words: list[str]) -> float:
+        """Mean pairwise similarity of the words of a line (0 without the model)."""
+        if not self.vectors or len(words) < 2:
+            return 0.0
+        vecs = [self.vectors[w] for w in words if w in self.vectors]
+        pairs = [(a, b) for i, a in enumerate(vecs) for b in vecs[i + 1:]]
+        return float(sum(float(a @ b) for a, b in pairs) / len(pairs)) if pairs else 0.0
 
 
 def _theme(topic: str, mood: str | None, genre: str | None) -> _Theme:
@@ -169,7 +178,13 @@ def _theme(topic: str, mood: str | None, genre: str | None) -> _Theme:
     query = topic + (f", {mood} mood" if mood else "") + (f", {genre} song" if genre else "")
     scores = dict(zip(vocab.words, theme_scores(query, vocab.words)))
     ranked = {p: sorted((w for w in vocab.words if p in vocab.pos[w]), key=lambda w: -scores[w]) for p in "nva"}
-    return _Theme(scores, ranked)
+    vectors = None
+    from tools.lyrics import theme as theme_module
+
+    if theme_module.available():
+        matrix = theme_module.vocabulary_matrix(vocab.words)
+        vectors = {w: matrix[i] for i, w in enumerate(vocab.words)}
+    return _Theme(scores, ranked, vectors)
 
 
 def _pick_family(need: int, theme: _Theme, used: set[str], rng: random.Random,
@@ -212,7 +227,7 @@ def _fill(template: str, rhyme: str, target: int, theme: _Theme, rng: random.Ran
     if not slots:
         return template.replace("{R}", rhyme), abs(need)
     pools = {p: [w for w in theme.ranked[p][:40] if w != rhyme and w not in line_words] for p in "nva"}
-    best: tuple[str, int] | None = None
+    best: tuple[float, str, int] | None = None
     for _ in range(40):
         choice = []
         for p in slots:
@@ -221,16 +236,15 @@ def _fill(template: str, rhyme: str, target: int, theme: _Theme, rng: random.Ran
                 return None
             # on-topic words first, with variety
             choice.append(pool[min(int(rng.expovariate(1 / 8)), len(pool) - 1)])
-        total = sum(vocab.syllables[w] for w in choice)
-        diff = abs(total - need)
-        if best is None or diff < best[1]:
+        diff = abs(sum(vocab.syllables[w] for w in choice) - need)
+        # the syllable target first, then words that belong together (a "harbor" with a "boat")
+        value = diff - 2.0 * theme.coherence(choice + [rhyme])
+        if best is None or value < best[0]:
             line = template
             for p, w in zip(slots, choice):
                 line = line.replace("{" + p + "}", w, 1)
-            best = (line.replace("{R}", rhyme), diff)
-            if diff == 0:
-                break
-    return best
+            best = (value, line.replace("{R}", rhyme), diff)
+    return None if best is None else (best[1], best[2])
 
 
 def _tidy(line: str) -> str:
