@@ -195,13 +195,13 @@ def build_blocks(agent: Agent, settings: Settings):
         def skip_media() -> list[Any]:
             return [gr.skip()] * len(media_outputs)
 
-        def run_turn(events: Iterator, session_id: str, history: list[dict[str, Any]]):
+        def run_turn(events: Iterator, session_id: str, history: list[dict[str, Any]], clear_box: Any):
             """Shared by chat turns and re-renders: stream events into the chat and the panels."""
             history.append({"role": "assistant", "content": "…"})
             thought_value: Any = gr.skip()
             outline_value: Any = gr.skip()
             made: list[str] = []
-            yield [history, session_id, gr.skip(), thought_value, outline_value, *skip_media()]
+            yield [history, session_id, gr.skip(), thought_value, outline_value, *skip_media(), clear_box]
             for event in events:
                 if event.type == "thought":
                     thought = event.data["thought"]
@@ -224,12 +224,12 @@ def build_blocks(agent: Agent, settings: Settings):
                             history.append(player)
                 else:
                     continue
-                yield [history, session_id, gr.skip(), thought_value, outline_value, *skip_media()]
+                yield [history, session_id, gr.skip(), thought_value, outline_value, *skip_media(), gr.skip()]
             current = agent.store.get_session(session_id).current_song
             shown = made[-1] if made else current
             choices = ui.session_choices()
             yield [history, session_id, gr.update(choices=choices, value=session_id), thought_value, outline_value,
-                   *media_values(shown)]
+                   *media_values(shown), gr.skip()]
 
         def on_submit(value: dict[str, Any] | None, session_id: str | None, history: list[dict[str, Any]] | None):
             value = value or {}
@@ -237,7 +237,7 @@ def build_blocks(agent: Agent, settings: Settings):
             files = [f if isinstance(f, str) else f.get("path") for f in value.get("files") or []]
             history = list(history or [])
             if not text and not files:
-                yield [history, session_id, gr.skip(), gr.skip(), gr.skip(), *skip_media()]
+                yield [history, session_id, gr.skip(), gr.skip(), gr.skip(), *skip_media(), gr.skip()]
                 return
             if not session_id:
                 session_id = agent.sessions.create().id
@@ -246,13 +246,14 @@ def build_blocks(agent: Agent, settings: Settings):
             if text:
                 history.append({"role": "user", "content": text})
             uploads = [Upload(name=Path(p).name, path=Path(p)) for p in files]
-            yield from run_turn(agent.respond(session_id, text, uploads), session_id, history)
+            yield from run_turn(agent.respond(session_id, text, uploads), session_id, history,
+                                {"text": "", "files": []})
 
         def on_rerender(outline_json: str, session_id: str | None, history: list[dict[str, Any]] | None):
             history = list(history or [])
             if not session_id:
                 gr.Warning("Make a song first; then edit its outline.")
-                yield [history, session_id, gr.skip(), gr.skip(), gr.skip(), *skip_media()]
+                yield [history, session_id, gr.skip(), gr.skip(), gr.skip(), *skip_media(), gr.skip()]
                 return
             try:
                 blueprint = json.loads(outline_json or "")
@@ -260,14 +261,13 @@ def build_blocks(agent: Agent, settings: Settings):
                     raise ValueError("the outline must be a JSON object")
             except ValueError as error:
                 gr.Warning(f"The outline is not valid JSON: {error}")
-                yield [history, session_id, gr.skip(), gr.skip(), gr.skip(), *skip_media()]
+                yield [history, session_id, gr.skip(), gr.skip(), gr.skip(), *skip_media(), gr.skip()]
                 return
             history.append({"role": "user", "content": "(re-render the edited outline)"})
-            yield from run_turn(agent.rerender(session_id, blueprint), session_id, history)
+            yield from run_turn(agent.rerender(session_id, blueprint), session_id, history, gr.skip())
 
-        turn_outputs = [chatbot, session_state, sessions, thought_md, outline_code, *media_outputs]
-        box.submit(on_submit, [box, session_state, chatbot], turn_outputs, show_progress="minimal").then(
-            lambda: {"text": "", "files": []}, None, box)
+        turn_outputs = [chatbot, session_state, sessions, thought_md, outline_code, *media_outputs, box]
+        box.submit(on_submit, [box, session_state, chatbot], turn_outputs, show_progress="minimal")
         rerender_button.click(on_rerender, [outline_code, session_state, chatbot], turn_outputs)
 
         def on_select(session_id: str | None):
