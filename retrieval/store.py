@@ -214,12 +214,18 @@ class FaissStore:
         if payloads is not None and len(payloads) != len(id_array):
             raise TunesmithError(f"{len(payloads)} payloads for {len(id_array)} vectors")
         with self._lock.write():
-            self._index.remove_ids(self._faiss.IDSelectorBatch(id_array))
+            self._index.remove_ids(self._selector(id_array))
             self._index.add_with_ids(matrix, id_array)
             for position, id_ in enumerate(id_array.tolist()):
                 self._pending[id_] = json.dumps(payloads[position]) if payloads is not None else None
                 self._removed.discard(id_)
             self._maybe_grow()
+
+    def _selector(self, id_array: np.ndarray):
+        """IVF with a hashtable direct map removes only through IDSelectorArray; flat takes a batch."""
+        if self.kind == "flat":
+            return self._faiss.IDSelectorBatch(id_array)
+        return self._faiss.IDSelectorArray(id_array)
 
     def _maybe_grow(self) -> None:
         total = self._index.ntotal
@@ -235,7 +241,7 @@ class FaissStore:
         if not len(id_array):
             return 0
         with self._lock.write():
-            removed = int(self._index.remove_ids(self._faiss.IDSelectorBatch(id_array)))
+            removed = int(self._index.remove_ids(self._selector(id_array)))
             for id_ in id_array.tolist():
                 self._pending.pop(id_, None)
                 self._removed.add(id_)
