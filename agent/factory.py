@@ -43,7 +43,13 @@ def make_planner(spec: str, registry: Registry) -> Planner:
                              hint="set TUNESMITH_PLANNER=python:module:name to use your own planner")
     from adapters.factory import make_planner as make_adapter_planner
 
-    return make_adapter_planner(spec, tool_schemas=registry.openai_schemas())
+    try:
+        return make_adapter_planner(spec, tool_schemas=registry.openai_schemas())
+    except TunesmithError:
+        raise
+    except (ValueError, OSError, ImportError) as error:  # bad spec, missing weights, missing extra
+        raise TunesmithError(f"The planner {spec!r} could not be started: {error}",
+                             hint="check TUNESMITH_PLANNER (embedded, causal:PATH, openai:URL)") from error
 
 
 def make_agent(settings: Settings | None = None, *, planner: Planner | None = None,

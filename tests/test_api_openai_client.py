@@ -29,12 +29,20 @@ def test_openai_client_gets_a_song_link(tmp_path: Path) -> None:
         assert audio.content[:3] == b"ID3" or audio.content[0] == 0xFF
         assert httpx.get(link, timeout=30).status_code == 401
         assert song["recipe"]["args"]["duration_s"] == 15 and song["recipe"]["versions"]["music21"]
-        # streaming through the same client, continuing the session: a second version
+        # an edited outline re-renders as version 2, exactly as edited
+        blueprint = song["data"]["blueprint"] | {"tempo_bpm": 150.0}
+        auth = {"Authorization": "Bearer sekrit"}
+        edited = httpx.post(f"{base}/v1/sessions/{extension['session_id']}/rerender", json={"blueprint": blueprint},
+                            headers=auth, timeout=300).json()
+        assert not edited["errors"], edited["errors"]
+        assert edited["artifacts"][0]["version"] == 2
+        assert edited["artifacts"][0]["data"]["manifest"]["tempo_bpm"] == 150.0
+        # streaming through the same client, continuing the session: a version command, answered without a tool
         stream = client.chat.completions.create(
-            model="tunesmith", stream=True, messages=[{"role": "user", "content": "make it faster"}],
+            model="tunesmith", stream=True, messages=[{"role": "user", "content": "compare v1 and v2"}],
             extra_body={"session_id": extension["session_id"]})
         text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
-        assert "Version 2" in text and "/song.mp3)" in text
+        assert "BPM → 150 BPM" in text
         bad = client.with_options(api_key="wrong")
         with pytest.raises(Exception) as refused:
             bad.models.list()

@@ -136,9 +136,9 @@ def _thought_markdown(thought: dict[str, Any]) -> str:
                      f"{outline.get('meter')}, about {outline.get('duration_s')} s, vocals: {outline.get('vocals')}")
         lines.append("**Form:** " + " → ".join(outline.get("form", [])))
         for section in outline.get("sections", []):
-            lines.append(f"- {section['name']} ({section['bars']} bars): {' | '.join(section['chords'])}")
+            lines.append(f"*{section['name']}* ({section['bars']} bars): `{' | '.join(section['chords'])}`")
         lines.append("**Instruments:** " + ", ".join(f"{k} (GM {v})" for k, v in outline.get("instrumentation", {}).items()))
-    return "\n".join(lines)
+    return "\n\n".join(lines)
 
 
 def build_blocks(agent: Agent, settings: Settings):
@@ -165,7 +165,8 @@ def build_blocks(agent: Agent, settings: Settings):
                 gr.Examples(examples=[{"text": e, "files": []} for e in EXAMPLES], inputs=box, label="Try")
                 with gr.Accordion("Musical thought", open=False, elem_id="ts-thought"):
                     thought_md = gr.Markdown("The plan appears here before anything renders.")
-                    outline_code = gr.Code(label="Outline (editable JSON blueprint)", language="json", interactive=True)
+                    outline_code = gr.Code(label="Outline (editable JSON blueprint)", language="json", interactive=True,
+                                           max_lines=24, elem_id="ts-outline")
                     rerender_button = gr.Button("Re-render with this outline", elem_id="ts-rerender")
                 with gr.Row():
                     mix = gr.Audio(label="Mix", type="filepath", interactive=False, elem_id="ts-mix")
