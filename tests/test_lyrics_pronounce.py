@@ -65,3 +65,15 @@ def test_line_keeps_apostrophes_and_drops_punctuation():
 
 def test_maximal_onset_split():
     assert split_phonemes(["EH1", "K", "S", "T", "R", "AH0"]) == [("EH1", "K"), ("S", "T", "R", "AH0")]
+
+
+@pytest.mark.parametrize("word, count", [("café", 2), ("naïve", 2), ("Zoë", 2), ("1000000", 3), ("ok", 2)])
+def test_accents_and_numbers(word, count):
+    sylls = syllabify(word)
+    assert "".join(s.text for s in sylls) == word
+    assert len(sylls) == count == syllable_count(word)
+
+
+def test_line_words_keep_accented_letters():
+    assert [w for w in __import__("tools.lyrics.pronounce", fromlist=["words_of"]).words_of("naïve señor, café!")] == \
+        ["naïve", "señor", "café"]

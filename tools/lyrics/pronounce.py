@@ -59,7 +59,13 @@ def cmu_dict() -> dict[str, list[list[str]]]:
 
 
 def _normal(word: str) -> str:
-    return word.strip().lower().replace("\u2019", "'").replace("\u2018", "'")
+    """Lookup key: lower case, curly apostrophes straightened, accents dropped ("café" -> "cafe")."""
+    import unicodedata
+
+    word = word.strip().lower().replace("\u2019", "'").replace("\u2018", "'")
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return word
 
 
 _ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen " \
@@ -68,7 +74,7 @@ _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
 def number_words(n: int) -> list[str]:
-    """English words for 0..999999 (lyrics rarely hold bigger numbers; those are read digit by digit)."""
+    """English words for 0..999,999,999 (bigger numbers are read digit by digit)."""
     if n < 20:
         return [_ONES[n]]
     if n < 100:
@@ -77,6 +83,8 @@ def number_words(n: int) -> list[str]:
         return [_ONES[n // 100], "hundred"] + (number_words(n % 100) if n % 100 else [])
     if n < 1_000_000:
         return number_words(n // 1000) + ["thousand"] + (number_words(n % 1000) if n % 1000 else [])
+    if n < 1_000_000_000:
+        return number_words(n // 1_000_000) + ["million"] + (number_words(n % 1_000_000) if n % 1_000_000 else [])
     return [_ONES[int(d)] for d in str(n)]
 
 
@@ -306,7 +314,9 @@ def _split_spelling(word: str, syllables: list[tuple[str, ...]]) -> list[str]:
         return [word]
     if n >= length:  # spellings with as many syllables as letters or more ("w"): one letter each
         return list(word) + [""] * (n - length)
-    lower = word.lower()
+    lower = _normal(word)
+    if len(lower) != length:  # a spelling that does not map letter for letter: score the raw letters
+        lower = word.lower()
     scores = _cut_scores(lower)
     vowel = [_is_vowel_letter(lower, i) for i in range(length)]
     prefix = [0]
@@ -401,12 +411,12 @@ def syllabify(word: str) -> list[Syllable]:
         string without letters or digits.
     """
     word = word.strip()
-    if not word or not re.search(r"[A-Za-z0-9]", word):
+    if not word or not re.search(r"[a-z0-9]", _normal(word)):
         return []
     return list(_syllabify(word))
 
 
-_LINE_WORD = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)*['\u2019]?|['\u2019][A-Za-z]+")
+_LINE_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*['\u2019]?|['\u2019][^\W_]+")
 
 
 def words_of(line: str) -> list[str]:
