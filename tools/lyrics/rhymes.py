@@ -463,6 +463,11 @@ def find_rhymes(word: str, kind: str = "all", *, syllables: int | None = None, l
         raise TunesmithError(f"limit {limit} is out of range", hint="use 1..1000")
     if syllables is not None and not 1 <= int(syllables) <= 12:
         raise TunesmithError(f"syllables {syllables} is out of range", hint="use 1..12")
+    if kind == "all":
+        # "all" ranks by kind first: when perfect rhymes alone fill the list, nothing weaker can enter it
+        perfect = find_rhymes(key, "perfect", syllables=syllables, limit=limit)
+        if len(perfect) >= limit:
+            return perfect
     index = rhyme_index()
     targets = [tuple(p) for p in pronunciations(key)[:3]]
     wanted = {"perfect", "near", "assonance", "consonance", "multisyllabic"} if kind == "all" else {kind}
