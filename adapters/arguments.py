@@ -86,7 +86,12 @@ def resolve_source(context: Context, reading: Reading, kinds: tuple[str, ...] = 
     return None
 
 
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+_NOT_MOODS = re.compile(r"\bhappy birthday\b", re.I)
+
+
 def _song_attributes(text: str) -> dict[str, Any]:
+    text = _NOT_MOODS.sub(" ", _QUOTED.sub(" ", text))
     values = {
         "genre": nz.find_genre(text),
         "mood": nz.find_mood(text),
@@ -121,9 +126,27 @@ _STRUCTURE = re.compile(r"\b(verse[- ]chorus(?:[- ](?:verse|bridge))*|aaba|verse
                         r"(?:two|three|2|3) verses? and (?:a )?chorus(?:es)?)\b", flags=re.I)
 
 
+_CLAUSE_END = re.compile(r"[,.!?;:\n]|\s(?:and then|then|in an?|with an?|using|rhyme|please|as an?)\b", re.I)
+
+
+def extend_span(text: str, span: str | None) -> str | None:
+    """A tagged span grown to the end of its clause ("my dog" → "my dog Biscuit")."""
+    if not span:
+        return span
+    start = text.find(span)
+    if start < 0:
+        return span
+    rest = text[start + len(span):]
+    stop = _CLAUSE_END.search(rest)
+    tail = rest[:stop.start()] if stop else rest
+    if len(tail.split()) > 4:
+        return span
+    return (span + tail).strip()
+
+
 def write_lyrics(context: Context, reading: Reading) -> dict[str, Any]:
     text = context.text
-    topic = _clean(reading.first("TOPIC"))
+    topic = _clean(extend_span(text, reading.first("TOPIC")))
     if not topic:
         match = re.search(r"\b(?:about|on|regarding|for|describing)\s+(.+?)(?:[,.!?]|$)", text, flags=re.I)
         topic = _clean(match.group(1)) if match else _clean(text)
@@ -140,13 +163,13 @@ def write_lyrics(context: Context, reading: Reading) -> dict[str, Any]:
 
 def find_rhymes(context: Context, reading: Reading) -> dict[str, Any]:
     text = context.text
-    quoted = re.search(r"[\"“'‘]([A-Za-z][A-Za-z' -]{0,30}?)[\"”'’]", text)
+    quoted = re.search(r"(?:^|(?<=[\s(:]))[\"“'‘]([A-Za-z][A-Za-z' -]{0,30}?)[\"”'’]", text)
     word = _clean(quoted.group(1)) if quoted else None
     if not word:
         span = _clean(reading.first("WORD"))
         word = span.split()[-1] if span else None
     if not word:
-        match = re.search(r"\b(?:with|for|to)\s+([A-Za-z']+)\W*$", text.strip(), flags=re.I)
+        match = re.search(r"\b(?:with|for|to)\s+(?:the word\s+)?([A-Za-z']+)", text.strip(), flags=re.I)
         word = match.group(1) if match else None
     args: dict[str, Any] = {"word": (word or "").lower()}
     kind = nz.parse_rhyme_kind(text)
@@ -190,11 +213,21 @@ _UP = r"bigger|louder|more intense|more energetic|punchier|fuller|heavier|more e
 _DOWN = r"softer|quieter|calmer|sparser|lighter|less energy|less drive|gentler|more space|emptier"
 
 
+_SECTION = re.compile(r"\b((?:(?:first|second|third|last|final|next)\s+)?(?:pre-?chorus|chorus|verse|bridge|intro|"
+                      r"outro|hook|breakdown|drop|solo|middle eight|ending|refrain)(?:\s*\d)?)\b", re.I)
+
+
+def _section_words(text: str) -> str | None:
+    """A section named in plain words when the tagger found none."""
+    match = _SECTION.search(text)
+    return match.group(1).lower() if match else None
+
+
 def edit_song(context: Context, reading: Reading) -> dict[str, Any]:
     text = context.text
     args: dict[str, Any] = {"source": resolve_source(context, reading, ("midi", "score", "audio")),
                             "instruction": text.strip()}
-    section = _clean(reading.first("SECTION"))
+    section = _clean(reading.first("SECTION")) or _section_words(text)
     if section:
         args["section"] = re.sub(r"^(?:the)\s+", "", section, flags=re.I)
     low = text.lower()
@@ -242,6 +275,9 @@ def search_music(context: Context, reading: Reading) -> dict[str, Any]:
     query = _clean(reading.first("QUERY"))
     if query:
         args["query"] = nz.normalise_query(query)
+        key = nz.parse_key(text)
+        if key and key.split()[0].lower() not in args["query"].lower().split():
+            args["query"] = f"{args['query']} {key}".strip()
     elif "like" not in args:
         match = re.search(r"\b(?:for|find|search|show me|get|any|some)\s+(.+?)(?:[?.!]|$)", text, flags=re.I)
         args["query"] = nz.normalise_query(match.group(1) if match else text)
@@ -258,7 +294,7 @@ _SEED = re.compile(r"\b(starts? with|seeded|based on|beginning with|begins with|
 def make_playlist(context: Context, reading: Reading) -> dict[str, Any]:
     text = context.text
     args: dict[str, Any] = {}
-    prompt = _clean(reading.first("PROMPT"))
+    prompt = _clean(extend_span(text, reading.first("PROMPT")))
     if prompt:
         args["prompt"] = prompt
     else:

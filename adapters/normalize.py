@@ -264,7 +264,7 @@ def singular(word: str) -> str:
     low = word.lower()
     if len(low) > 4 and low.endswith("ies"):
         return word[:-3] + "y"
-    if len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is", "os")):
+    if len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is", "os", "as")):
         return word[:-1]
     return word
 

@@ -39,6 +39,17 @@ _HELP = re.compile(r"\b(help|how does this work|how do i use|what can i (ask|say
 _QUESTION = re.compile(r"\b(what|what's|whats|explain|define|how does|how do|difference|tell me about)\b", re.I)
 
 
+_SOCIAL = (r"hi|hello|hey|thanks|thank you|thx|ty|cheers|love it|love this|great|nice|cool|awesome|perfect|lovely|"
+           r"amazing|brilliant|wow|sounds good|this is great|that's (?:great|perfect|awesome|lovely|amazing)|"
+           r"good job|great job|well done|bye|goodbye|see you|ok|okay|so much|very much|really|you|again")
+_SOCIAL_ONLY = re.compile(rf"^\W*(?:(?:{_SOCIAL})\b[\W]*)+$", re.I)
+
+
+def is_social(text: str) -> bool:
+    """True for turns made only of greetings, thanks and the like ("love it, thank you!")."""
+    return bool(text.strip()) and bool(_SOCIAL_ONLY.match(text.strip()))
+
+
 def reply_for(text: str) -> tuple[str, str]:
     """(kind, reply) for a no-tool turn."""
     kb = knowledge()

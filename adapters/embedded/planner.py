@@ -44,7 +44,7 @@ def _spans(tags: list[str], offsets: list[tuple[int, int]], text: str, start: in
     def close() -> None:
         if current:
             label, s, e = current
-            found.setdefault(label, []).append(text[s - start:e - start])
+            found.setdefault(label, []).append(text[s:e])
 
     for tag, (s, e) in zip(tags, offsets):
         if e == 0 or s < start:
@@ -93,6 +93,8 @@ class EmbeddedPlanner:
         early = _bad_turn(context)
         if early:
             return early
+        if respond.is_social(context.text) and not context.attachments:
+            return _respond_plan(context.text)
         reading = self.read(context)
         if reading.intent == "respond" or (reading.confidence < MIN_CONFIDENCE
                                            and respond.looks_like_gibberish(context.text)):

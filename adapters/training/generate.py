@@ -237,8 +237,13 @@ class Generator:
             return rng.choice(s["tempo_word"]), None
         if slot == "query":
             roll = rng.random()
-            if roll < 0.7:
+            if roll < 0.45:
                 return rng.choice(s["query"]), "QUERY"
+            if roll < 0.8:
+                phrase = f"{rng.choice(s['query_adj'])} {rng.choice(s['query_form'])}"
+                if rng.random() < 0.3:
+                    phrase += f" in {rng.choice(s['tonic'])} {rng.choice(['major', 'minor'])}"
+                return phrase, "QUERY"
             return f"{rng.choice(self.words)} {rng.choice(['tunes', 'songs', 'music', 'pieces', 'melodies'])}", "QUERY"
         if slot == "count":
             return rng.choice(s["count"]), None

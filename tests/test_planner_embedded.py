@@ -1,0 +1,100 @@
+"""The shipped embedded planner on sentences it never trained on, plus bad turns and references."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.embedded.model import CONFIG_FILE, WEIGHTS_DIR, WEIGHTS_FILE
+from adapters.training.evaluate import evaluate, load_cases
+from agent.plan import Message
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_DEV = ROOT / "tests" / "data" / "planner_dev_own.jsonl"
+SHARED_DEV = ROOT.parent / "shared" / "evals" / "planner_dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def planner():
+    from adapters.factory import make_planner
+
+    return make_planner("embedded")
+
+
+def _user(text: str, attachments: list[str] | None = None) -> Message:
+    return Message(role="user", content=text, attachments=attachments or [])
+
+
+SONG = [_user("make a rock song about thunder"),
+        Message(role="assistant", content="Here it is.", tool="text_to_song", artifacts=["song-7"])]
+
+
+def test_shipped_adapter_is_small_and_packaged():
+    weights = WEIGHTS_DIR / WEIGHTS_FILE
+    assert weights.is_file() and weights.stat().st_size < 600_000
+    labels = json.loads((WEIGHTS_DIR / CONFIG_FILE).read_text())
+    assert "respond" in labels["intents"] and "B-TOPIC" in labels["tags"]
+
+
+@pytest.mark.parametrize("path", [OWN_DEV, SHARED_DEV], ids=["own", "shared"])
+def test_dev_sets_routing_and_arguments(planner, path):
+    if not path.is_file():
+        pytest.skip(f"{path} is not in this checkout")
+    cases = load_cases(path)
+    assert len(cases) >= (150 if path == OWN_DEV else 30)
+    report = evaluate(planner, cases)
+    failures = "\n".join(json.dumps(f) for f in report.failures)
+    assert report.routing_accuracy >= 0.97, failures
+    assert report.argument_accuracy >= 0.90, failures
+
+
+@pytest.mark.parametrize("messages, reply_kind", [
+    ([_user("")], "empty"),
+    ([_user("   ", ["take.wav"])], "attachment_only"),
+    ([_user("describe this", ["scan.pdf"])], "unsupported_file"),
+    ([_user("qzxv plorkt wub wub fnarg")], "unclear"),
+])
+def test_bad_turns_get_an_answer_not_a_call(planner, messages, reply_kind):
+    plan = planner.plan(messages)
+    assert plan.calls == [] and plan.reply
+    assert plan.thought.attributes.get("reply_kind") == reply_kind
+
+
+def test_reference_to_a_missing_song_asks(planner):
+    plan = planner.plan([_user("make it faster")])
+    assert plan.calls == [] and "song" in plan.reply.lower()
+    plan = planner.plan(SONG + [_user("describe song-99")])
+    assert plan.calls == [] and "song-99" in plan.reply and "song-7" in plan.reply
+    plan = planner.plan([_user("score this clip for me")])
+    assert plan.calls == [] and "video" in plan.reply.lower()
+
+
+def test_follow_ups_resolve_to_the_last_song(planner):
+    plan = planner.plan(SONG + [_user("make it faster")])
+    assert plan.calls[0].tool == "edit_song" and plan.calls[0].args["source"] == "song-7"
+    plan = planner.plan(SONG + [_user("describe it", ["other.mid"])])
+    assert plan.calls[0].tool == "caption_music"
+    assert plan.calls[0].args["source"] in ("other.mid", "song-7")
+
+
+def test_chain_lyrics_then_song(planner):
+    plan = planner.plan([_user("write lyrics about a lighthouse and then sing them as a folk song")])
+    assert [c.tool for c in plan.calls] == ["write_lyrics", "text_to_song"]
+    assert plan.calls[1].depends_on == ["c1"]
+    assert "lighthouse" in plan.calls[0].args["topic"]
+    assert plan.calls[1].args.get("genre") == "folk"
+
+
+def test_thought_carries_intent_summary_and_attributes(planner):
+    plan = planner.plan([_user("make a sad jazz song about the harbour at 84 bpm in b flat minor")])
+    thought = plan.thought
+    assert thought.intent == "text_to_song" and thought.summary
+    assert thought.attributes["genre"] == "jazz" and thought.attributes["key"] == "Bb minor"
+    assert thought.attributes["tempo_bpm"] == 84 and thought.attributes["mood"] == "sad"
+
+
+def test_theory_answers_from_the_knowledge_base(planner):
+    plan = planner.plan([_user("what is the circle of fifths?")])
+    assert plan.calls == [] and "fifths" in plan.reply
