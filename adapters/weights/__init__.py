@@ -1,0 +1,1 @@
+"""The shipped planner adapter (LoRA + heads, fp16) and its label sets: package data."""
