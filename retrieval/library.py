@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from tools.music.errors import TunesmithError
+from tools.music.theory import note_name_to_pc
 
 from retrieval.camelot import camelot_code, camelot_text
 from retrieval.catalogue import Catalogue
@@ -170,9 +171,13 @@ class Library:
         """Names of the hard filters ``record`` fails."""
         failed = []
         if filters.tonic_pc is not None:
-            code = camelot_code(record.tonic, record.mode) if record.tonic and record.mode else None
-            wanted = camelot_code(filters.tonic_pc, filters.mode or "major")
-            if code is None or code != wanted or MODE_FAMILY.get(record.mode or "") != MODE_FAMILY.get(filters.mode or "major"):
+            wanted_mode = filters.mode or "major"
+            mode = {"aeolian": "minor", "ionian": "major"}.get(record.mode or "", record.mode)
+            try:
+                same_tonic = record.tonic is not None and note_name_to_pc(record.tonic) == filters.tonic_pc
+            except TunesmithError:
+                same_tonic = False
+            if not same_tonic or mode != wanted_mode:
                 failed.append("key")
         if filters.mode is not None and "key" not in failed:
             if filters.mode == "modal":

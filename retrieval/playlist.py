@@ -111,7 +111,7 @@ def flow_report(tracks: list[TrackRecord], *, seed: int = 0, shuffles: int = 200
 
 
 def _title_key(record: TrackRecord) -> str:
-    return re.sub(r"[^a-z]", "", record.title.lower())
+    return re.sub(r"[^a-z0-9]", "", record.title.lower())
 
 
 def _similarity_matrix(library: Library, hits: list[Hit]) -> np.ndarray:
