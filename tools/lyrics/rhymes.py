@@ -21,6 +21,7 @@ per process (~2 s) and then a lookup is a few dictionary probes.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -374,7 +375,7 @@ def rhyme_index() -> RhymeIndex:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")  # concurrent builders never share a temp file
             with tmp.open("wb") as fh:
                 pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)

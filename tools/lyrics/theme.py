@@ -12,6 +12,7 @@ writer still works, less on topic.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -102,7 +103,7 @@ def vocabulary_matrix(words: tuple[str, ...]):
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.stem + ".tmp.npy")
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")  # concurrent writers never collide
             np.save(tmp, matrix)
             tmp.replace(path)
         except OSError:
