@@ -110,9 +110,12 @@ def test_bad_arguments(kwargs):
 
 
 def test_tools_in_the_registry(tmp_path):
-    from tools.registry import ToolContext, load_registry
+    from tools.lyrics import TOOLS
+    from tools.registry import Registry, ToolContext
 
-    registry = load_registry()
+    assert [t.name for t in TOOLS] == ["write_lyrics", "find_rhymes", "analyze_lyrics"]
+    registry = Registry(TOOLS)
+    assert {s["function"]["name"] for s in registry.openai_schemas()} == {t.name for t in TOOLS}
     ctx = ToolContext(workdir=tmp_path)
     written = registry.get("write_lyrics").invoke({"topic": "coffee on a rainy morning", "structure": "verse chorus"}, ctx)
     assert written.files["lyrics"].read_text().count("[chorus]") == 1

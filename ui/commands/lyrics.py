@@ -36,9 +36,12 @@ def _read_text(source: str) -> str:
 def _run(tool_name: str, args: dict, workdir: Path | None = None):
     import tempfile
 
-    from tools.registry import ToolContext, load_registry
+    from tools.lyrics import TOOLS
+    from tools.registry import ToolContext
 
-    tool = load_registry().get(tool_name)
+    # the lyric tools directly, not the whole registry: a half-installed other capability cannot
+    # break `tunesmith rhyme`
+    tool = {t.name: t for t in TOOLS}[tool_name]
     folder = workdir or Path(tempfile.mkdtemp(prefix="tunesmith-lyrics-"))
     return tool.invoke(args, ToolContext(workdir=folder))
 
