@@ -59,9 +59,10 @@ def one(duration: float, vocals: str, seed: int, out: Path) -> None:
     from tools.config import prepare_environment
 
     prepare_environment()
-    from tools.registry import ToolContext, load_registry
+    from tools.registry import ToolContext
+    from tools.song import TOOLS
 
-    tool = load_registry().get("text_to_song")
+    tool = TOOLS[0]
     started = time.perf_counter()
     tool.invoke({"genre": "pop", "duration_s": 12, "vocals": "female", "seed": 99,
                  "lyrics": "[verse]\nwarming up the voice\n[chorus]\nla la la"}, ToolContext(workdir=out / "warmup"))
@@ -110,9 +111,10 @@ def examples() -> None:
     from tools.config import prepare_environment
 
     prepare_environment()
-    from tools.registry import ToolContext, load_registry
+    from tools.registry import ToolContext
+    from tools.song import TOOLS
 
-    tool = load_registry().get("text_to_song")
+    tool = TOOLS[0]
     cases = {"folk_night_shift": {"prompt": "a melancholy indie-folk song about driving home after a night shift",
                                   "lyrics": LYRICS, "seed": 7},
              "synthpop_male": {"genre": "synthpop", "lyrics": LYRICS, "vocals": "male", "seed": 11, "duration_s": 90}}

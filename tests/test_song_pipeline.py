@@ -18,30 +18,30 @@ import soundfile
 
 from tools.music.lrc import parse_lrc
 from tools.music.song import Song
-from tools.registry import ToolContext, load_registry
+from tools.registry import ToolContext
+from tools.song import TOOLS
 from tools.song.check import tempo_agrees
 
 LYRICS = {
     "home": "[verse]\nDriving home after the night shift\norange lights are flickering by\n[chorus]\n"
-            "Take me home, take me home tonight\nwhere the kitchen light is on\n[verse]\n"
-            "Empty roads and empty pockets\ncoffee cold upon the seat\n[chorus]\n",
+            "Take me home, take me home tonight\nwhere the kitchen light is on\n[chorus]\n",
     "summer": "Summer is calling my name\nrunning down to the sea\n\nDance with me under the sun\n"
-              "all of the world is free\n\nWaves on the sand in the light\nsinging a song just for me",
+              "all of the world is free",
     "rain": "[verse]\nRain on the window pane\nthe city falls asleep\n[chorus]\nHold on, hold on\n"
-            "the night is long and deep\n[verse]\nStreet lamps are burning low\nthe shadows start to creep\n[chorus]",
+            "the night is long and deep",
 }
 CASES = [
     {"prompt": "a melancholy indie-folk song about driving home after a night shift", "lyrics": LYRICS["home"],
-     "duration_s": 48, "seed": 1},
+     "duration_s": 36, "seed": 1},
     {"genre": "pop", "lyrics": LYRICS["summer"], "mood": "happy", "seed": 2, "vocals": "female"},
-    {"genre": "rock", "lyrics": LYRICS["rain"], "key": "E minor", "seed": 3, "vocals": "male", "duration_s": 40},
+    {"genre": "rock", "lyrics": LYRICS["rain"], "key": "E minor", "seed": 3, "vocals": "male", "duration_s": 28},
     {"genre": "synthpop", "lyrics": LYRICS["rain"], "seed": 4, "tempo_bpm": 112},
     {"genre": "country", "lyrics": LYRICS["home"], "key": "D major", "seed": 5, "vocals": "male"},
 ]
 
 
 def _run(args: dict, workdir: Path):
-    return load_registry().get("text_to_song").invoke(args, ToolContext(workdir=workdir))
+    return TOOLS[0].invoke(args, ToolContext(workdir=workdir))
 
 
 @pytest.fixture(scope="module")

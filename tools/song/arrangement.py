@@ -82,8 +82,11 @@ def _comp_pitches(token: str, chord: Chord, voicing: list[int]) -> list[int]:
     if token == "T":
         return voicing[-3:] if len(voicing) > 3 else voicing[1:]
     if token == "L":
+        # a power chord with the chord's third on top: distorted guitars' own overtones put a
+        # major third in every chord, and without a written third minor songs sounded major
         low = 40 + (chord.root - 40) % 12
-        return [low, low + 7, low + 12]
+        third = next((i for i in chord.intervals if i in (3, 4)), None)
+        return [low, low + 7, low + 12] + ([low + 12 + third] if third is not None else [])
     if token in ("B", "B5"):
         low = 45 + (chord.root - 45) % 12
         return [low + (7 if token == "B5" else 0)]

@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the manifest as JSON"),
     ) -> None:
         """Write and sing a complete song with accompaniment."""
-        from tools.registry import ToolContext, load_registry
+        from tools.registry import ToolContext
+        from tools.song import TOOLS  # this command's own tool: no need to import every other one
 
         lyric_text = None
         if lyrics is not None:
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
                 raise TunesmithError(f"Blueprint {blueprint} is not readable JSON: {error}") from error
         args = {"prompt": prompt, "lyrics": lyric_text, "genre": genre, "mood": mood, "key": key, "tempo_bpm": tempo,
                 "duration_s": duration, "vocals": vocals, "title": title, "seed": seed, "blueprint": edited}
-        tool = load_registry().get("text_to_song")
+        tool = TOOLS[0]
         result = tool.invoke({k: v for k, v in args.items() if v is not None}, ToolContext(workdir=out))
         if as_json:
             print(json.dumps(result.data["manifest"], indent=2, default=str))
