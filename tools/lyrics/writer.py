@@ -162,12 +162,13 @@ class _Theme:
     ranked: dict[str, list[str]]           # pos -> words best first
     vectors: dict | None = None            # word -> MiniLM vector, for how well words go together
 
-    def coherence(self, words: list[str]) -> float:
-        """Mean pairwise similarity of the words of a line (0 without the model)."""
+    def coherence(self, words: list[str], context: list[str] = ()) -> float:
+        """Mean similarity of a line's words to each other and to the stanza's rhyme words (0 without the model)."""
         if not self.vectors or len(words) < 2:
             return 0.0
         vecs = [self.vectors[w] for w in words if w in self.vectors]
         pairs = [(a, b) for i, a in enumerate(vecs) for b in vecs[i + 1:]]
+        pairs += [(a, self.vectors[c]) for a in vecs for c in context if c in self.vectors and c not in words]
         return float(sum(float(a @ b) for a, b in pairs) / len(pairs)) if pairs else 0.0
 
 
@@ -218,7 +219,7 @@ def _pick_family(need: int, theme: _Theme, used: set[str], rng: random.Random,
 
 # -- lines ----------------------------------------------------------------------------------------
 def _fill(template: str, rhyme: str, target: int, theme: _Theme, rng: random.Random,
-          line_words: set[str]) -> tuple[str, int] | None:
+          line_words: set[str], context: list[str] = ()) -> tuple[str, int] | None:
     """The template filled so its syllables come closest to ``target``: (line, |difference|)."""
     vocab = vocabulary()
     slots = re.findall(r"\{([nva])\}", template)
@@ -238,7 +239,7 @@ def _fill(template: str, rhyme: str, target: int, theme: _Theme, rng: random.Ran
             choice.append(pool[min(int(rng.expovariate(1 / 8)), len(pool) - 1)])
         diff = abs(sum(vocab.syllables[w] for w in choice) - need)
         # the syllable target first, then words that belong together (a "harbor" with a "boat")
-        value = diff - 2.0 * theme.coherence(choice + [rhyme])
+        value = diff - 2.0 * theme.coherence(choice + [rhyme], context)
         if best is None or value < best[0]:
             line = template
             for p, w in zip(slots, choice):
@@ -253,7 +254,7 @@ def _tidy(line: str) -> str:
 
 
 def _write_line(kind: str, rhyme: str, target: int, theme: _Theme, rng: random.Random,
-                used_lines: set[str], used_templates: set[str]) -> str:
+                used_lines: set[str], used_templates: set[str], context: list[str] = ()) -> str:
     vocab = vocabulary()
     grammar = templates()[_GRAMMAR_OF.get(kind, "verse")]
     options = []
@@ -263,7 +264,7 @@ def _write_line(kind: str, rhyme: str, target: int, theme: _Theme, rng: random.R
     fresh = [o for o in options if o[0] not in used_templates] or options
     best: tuple[float, str, str] | None = None
     for template, _p in fresh[:14]:
-        filled = _fill(template, rhyme, target, theme, rng, {rhyme})
+        filled = _fill(template, rhyme, target, theme, rng, {rhyme}, context)
         if filled is None:
             continue
         line, diff = filled
@@ -377,7 +378,8 @@ def write_lyrics(topic: str, *, genre: str | None = None, mood: str | None = Non
                 if line is not None:
                     source = "llm"
             if line is None:
-                line = _write_line(kind, rhyme, targets[kind], theme, rng, used_lines, used_templates)
+                line = _write_line(kind, rhyme, targets[kind], theme, rng, used_lines, used_templates,
+                                   context=chosen_so_far)
             lines.append(line)
             previous.append(line)
         written[kind] = lines
