@@ -98,3 +98,19 @@ def test_thought_carries_intent_summary_and_attributes(planner):
 def test_theory_answers_from_the_knowledge_base(planner):
     plan = planner.plan([_user("what is the circle of fifths?")])
     assert plan.calls == [] and "fifths" in plan.reply
+
+
+def test_plain_torch_encoder_matches_transformers_bert():
+    import torch
+    from transformers import AutoModel
+
+    from adapters.embedded.encoder import FastTokenizer, build_encoder
+    from adapters.embedded.model import base_model_path
+
+    path = base_model_path()
+    reference, ours = AutoModel.from_pretrained(path).eval(), build_encoder(path)
+    encoded = FastTokenizer(path, 96)("after text to song ; song exists | make the Chorus louder, 84 bpm!")
+    with torch.no_grad():
+        expected = reference(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"]).last_hidden_state
+        got = ours(encoded["input_ids"], encoded["attention_mask"]).last_hidden_state
+    assert torch.allclose(expected, got, atol=1e-4)

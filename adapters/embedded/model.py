@@ -94,10 +94,13 @@ def save(net, labels: Labels, lora_state: dict, directory: Path) -> Path:
 
 
 def load(directory: Path = WEIGHTS_DIR, base: str | None = None):
-    """The trained network in eval mode with LoRA merged, its tokenizer and labels."""
+    """The trained network in eval mode with LoRA merged, its tokenizer and labels.
+
+    BERT bases load through the plain-torch encoder (no ``transformers`` import: fast start);
+    anything else through ``transformers.AutoModel``.
+    """
     torch = _torch()
     from safetensors.torch import load_file
-    from transformers import AutoModel, AutoTokenizer
 
     config_path = directory / CONFIG_FILE
     weights_path = directory / WEIGHTS_FILE
@@ -105,11 +108,25 @@ def load(directory: Path = WEIGHTS_DIR, base: str | None = None):
         raise FileNotFoundError(f"no trained planner in {directory}; run `tunesmith train-planner`")
     labels = Labels(**json.loads(config_path.read_text(encoding="utf-8")))
     base = base or base_model_path()
-    encoder = AutoModel.from_pretrained(base)
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    base_config = json.loads((Path(base) / "config.json").read_text(encoding="utf-8"))
+    fast = base_config.get("model_type") == "bert" and (Path(base) / "model.safetensors").is_file() \
+        and (Path(base) / "tokenizer.json").is_file()
+    if fast:
+        from adapters.embedded.encoder import FastTokenizer, build_encoder, lora_target
+
+        encoder = build_encoder(base)
+        tokenizer = FastTokenizer(base, MAX_TOKENS)
+    else:
+        from transformers import AutoModel, AutoTokenizer
+
+        encoder = AutoModel.from_pretrained(base)
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        modules = dict(encoder.named_modules())
+
+        def lora_target(_encoder, name):
+            return modules[name.removeprefix("base_model.model.")]
     tensors = load_file(str(weights_path))
     scale = labels.lora_alpha / labels.lora_r
-    modules = dict(encoder.named_modules())
     with torch.no_grad():
         for key, a in tensors.items():
             if not key.startswith("lora.") or ".lora_A." not in key:
@@ -117,8 +134,7 @@ def load(directory: Path = WEIGHTS_DIR, base: str | None = None):
             b = tensors[key.replace(".lora_A.", ".lora_B.")]
             # "lora.base_model.model.encoder.layer.0.attention.self.query.lora_A.weight"
             module_name = key[len("lora."):].split(".lora_A.")[0]
-            module_name = module_name.removeprefix("base_model.model.")
-            linear = modules[module_name]
+            linear = lora_target(encoder, module_name)
             linear.weight += (b.float() @ a.float()) * scale
         net = build_net(encoder, labels)
         heads = {k[len("head."):]: v.float() for k, v in tensors.items() if k.startswith("head.")}
