@@ -25,7 +25,7 @@ def make_video(path: Path, *, seconds: float, cuts: list[float], speed_px: float
     for index in range(len(boundaries) - 1):
         texture = rng.integers(0, 255, size=(height // 8 + 2, width // 8 + 40, 1), dtype=np.uint8)
         texture = np.kron(texture, np.ones((8, 8, 1), dtype=np.uint8))
-        tint = rng.integers(40, 215, size=3)
+        tint = np.array([(200, 40, 40), (40, 60, 200), (40, 180, 60), (220, 200, 40)][index % 4])
         scenes.append((np.clip(texture * 0.6 + tint * 0.4, 0, 255).astype(np.uint8)))
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("h264", rate=FPS)

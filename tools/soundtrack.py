@@ -53,17 +53,31 @@ def _retrieve(args: SoundtrackArgs, ctx: ToolContext, analysis) -> tuple[list[di
     return results, best[1], best[2]
 
 
+def _text_to_song() -> Tool:
+    """text_to_song from the registry; straight from its module if another tool module fails to load."""
+    import importlib.util
+
+    try:
+        registry = load_registry()
+        if "text_to_song" in registry:
+            return registry.get("text_to_song")
+    except (ImportError, AttributeError):
+        pass
+    if importlib.util.find_spec("tools.song") is not None:
+        from tools.song import TOOLS as SONG_TOOLS
+
+        return next(t for t in SONG_TOOLS if t.name == "text_to_song")
+    raise TunesmithError("Composing needs the text_to_song tool, which is not installed here", hint="use mode 'retrieve'")
+
+
 def _compose(args: SoundtrackArgs, ctx: ToolContext, analysis) -> tuple[dict, object]:
     from retrieval.alignment import bar_errors, fit_tempo
 
-    if "text_to_song" not in load_registry():
-        raise TunesmithError("Composing needs the text_to_song tool, which is not installed here",
-                             hint="use mode 'retrieve'")
+    tool = _text_to_song()
     target = analysis.target
     fit = fit_tempo(analysis.cuts, beats_per_bar=4, target_bpm=target["tempo_bpm"], low_bpm=60, high_bpm=180)
     duration = max(10.0, math.ceil(analysis.duration_s + 1.0))
     prompt = f"instrumental {target['mood']} film soundtrack" + (f", {args.prompt}" if args.prompt else "")
-    tool = load_registry().get("text_to_song")
     song_args = {"prompt": prompt, "mood": target["mood"].split(",")[0], "tempo_bpm": fit.tempo_bpm,
                  "duration_s": duration, "vocals": "none", "seed": args.seed,
                  "key": "C major" if target["mode"] == "major" else "A minor", "title": "Soundtrack"}
