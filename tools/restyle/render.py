@@ -1,0 +1,203 @@
+"""Section-by-section rendering with a content-addressed cache, so an edit re-renders only the
+sections whose content changed and every other section's audio stays sample-identical.
+
+Each section is rendered on its own (its notes re-timed from 0, the band's reverb and the vocal
+chain applied inside the segment) into a buffer one ring-out longer than the section, faded over
+the ring-out; segments are overlap-added at their start samples. Mastering is stateless (a fixed
+gain and a memoryless soft clip), so nothing a section does reaches audio outside its own segment.
+The cache key is the segment's relative content, so sections that merely move in time (after a
+bar-count change) are reused too.
+
+Hook for the song engine: `render_song` re-masters the whole mix (global loudness gain, look-ahead
+limiter), which makes a one-section edit change every sample; a per-section mode there would make
+this module unnecessary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tools.music.errors import TunesmithError
+from tools.music.song import Section, Song, Track
+from tools.music.synth import SAMPLE_RATE, render_track
+
+RING_S = 1.0  # a segment's ring-out after its section ends
+FADE_S = 0.4  # the last part of the ring-out fades to silence
+MASTER_GAIN = 1.6  # fixed: a per-song loudness gain would change every section on any edit
+CLIP_KNEE = 0.85
+CACHE_VERSION = "restyle-render-1"
+_MEMORY: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_LOCK = threading.Lock()
+MEMORY_SEGMENTS = 48
+
+
+@dataclass
+class SectionRender:
+    audio: np.ndarray  # stereo float32, mastered
+    rendered: list[str] = field(default_factory=list)  # sections rendered now
+    reused: list[str] = field(default_factory=list)  # sections served from the cache
+    seconds: float = 0.0
+    segment_starts: dict[str, int] = field(default_factory=dict)
+
+
+def _relative(track: Track, start: float, end: float) -> list[list]:
+    return sorted([n.pitch, round(n.start - start, 4), round(n.duration, 4), n.velocity, n.syllable or ""]
+                  for n in track.notes if start - 1e-6 <= n.start < end - 1e-6)
+
+
+def segment_spec(song: Song, section: Section, *, vocals: str) -> dict:
+    """Everything that decides a section's audio, re-timed from the section start."""
+    start, end = section.start_bar * song.beats_per_bar, section.end_bar * song.beats_per_bar
+    sing = vocals != "none" and any(n.syllable for n in song.melody.notes)
+    tracks = list(song.tracks) + ([] if sing else [song.melody])
+    return {
+        "v": CACHE_VERSION, "tempo": song.tempo_bpm, "beats": end - start, "vocals": vocals if sing else "none",
+        "tracks": [[t.program, t.is_drum, t.volume, notes] for t in tracks if (notes := _relative(t, start, end))],
+        "melody": _relative(song.melody, start, end) if sing else [],
+    }
+
+
+def _key(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _cache_dir() -> Path | None:
+    try:
+        from tools.config import settings
+
+        path = settings().cache_dir / "sections"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    except (OSError, ImportError):
+        return None
+
+
+def _cached(key: str) -> np.ndarray | None:
+    with _LOCK:
+        if key in _MEMORY:
+            _MEMORY.move_to_end(key)
+            return _MEMORY[key]
+    folder = _cache_dir()
+    if folder is not None and (folder / f"{key}.npy").is_file():
+        try:
+            audio = np.load(folder / f"{key}.npy")
+        except (OSError, ValueError):
+            return None
+        _remember(key, audio, persist=False)
+        return audio
+    return None
+
+
+def _remember(key: str, audio: np.ndarray, *, persist: bool = True) -> None:
+    with _LOCK:
+        _MEMORY[key] = audio
+        while len(_MEMORY) > MEMORY_SEGMENTS:
+            _MEMORY.popitem(last=False)
+    folder = _cache_dir()
+    if persist and folder is not None:
+        tmp = folder / f"{key}.tmp.npy"
+        np.save(tmp, audio)
+        tmp.replace(folder / f"{key}.npy")
+
+
+def clear_memory_cache() -> None:
+    """Forget in-process segments (the disk cache stays); benchmarks use it for cold renders."""
+    with _LOCK:
+        _MEMORY.clear()
+
+
+def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) -> np.ndarray:
+    from tools.music.mix import _band_chain, _vocal_chain
+
+    start, end = section.start_bar * song.beats_per_bar, section.end_bar * song.beats_per_bar
+    length = int(round(song.beats_to_seconds(end - start) * sample_rate)) + int(RING_S * sample_rate)
+    band = np.zeros((length, 2), dtype=np.float32)
+    sing = spec["vocals"] != "none"
+    for track in list(song.tracks) + ([] if sing else [song.melody]):
+        notes = [n.model_copy(update={"start": round(n.start - start, 4)})
+                 for n in track.notes if start - 1e-6 <= n.start < end - 1e-6]
+        if notes:
+            band += render_track(track.model_copy(update={"notes": notes}), song, total_samples=length,
+                                 sample_rate=sample_rate)
+    out = _band_chain(band, sample_rate).astype(np.float32)
+    if sing:
+        melody = [n.model_copy(update={"start": round(n.start - start, 4)})
+                  for n in song.melody.notes if start - 1e-6 <= n.start < end - 1e-6]
+        if any(n.syllable for n in melody):
+            from tools.music.voice import sing_song
+
+            local = song.model_copy(update={"melody": song.melody.model_copy(update={"notes": melody})})
+            voice = sing_song(local, voice=spec["vocals"], sample_rate=sample_rate, total_samples=length)
+            active = np.abs(voice) > 1e-3
+            if active.any():
+                wet = _vocal_chain(voice, sample_rate)[:length]
+                band_rms = float(np.sqrt(np.mean(out[active] ** 2))) or 0.05
+                voice_rms = float(np.sqrt(np.mean(wet[active] ** 2))) or 1.0
+                out = out + wet * (band_rms / voice_rms) * 10 ** (2.0 / 20)
+    fade = int(FADE_S * sample_rate)
+    out[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    return out
+
+
+def soft_clip(x: np.ndarray, knee: float = CLIP_KNEE) -> np.ndarray:
+    """Memoryless: identity below ``knee``, a tanh shoulder above, never past 1.0."""
+    over = np.abs(x) > knee
+    y = x.copy()
+    y[over] = np.sign(x[over]) * (knee + (1 - knee) * np.tanh((np.abs(x[over]) - knee) / (1 - knee)))
+    return y
+
+
+def render_sections(song: Song, *, vocals: str = "female", sample_rate: int = SAMPLE_RATE,
+                    use_cache: bool = True) -> SectionRender:
+    """The mastered song, assembled from per-section segments (cached by content)."""
+    if not song.sections or not song.all_tracks():
+        raise TunesmithError("The song is empty: nothing to render", hint="it needs sections and notes")
+    clock = time.perf_counter()
+    total = int(round(song.beats_to_seconds(song.total_bars * song.beats_per_bar) * sample_rate)) + int(RING_S * sample_rate)
+    mix = np.zeros((total, 2), dtype=np.float32)
+    result = SectionRender(audio=mix)
+    for section in song.sections:
+        spec = segment_spec(song, section, vocals=vocals)
+        key = _key({**spec, "sr": sample_rate})
+        segment = _cached(key) if use_cache else None
+        if segment is None:
+            segment = _render_segment(song, section, spec, sample_rate)
+            result.rendered.append(section.name)
+            if use_cache:
+                _remember(key, segment)
+        else:
+            result.reused.append(section.name)
+        first = int(round(song.beats_to_seconds(section.start_bar * song.beats_per_bar) * sample_rate))
+        result.segment_starts[section.name] = first
+        stop = min(first + segment.shape[0], total)
+        mix[first:stop] += segment[: stop - first]
+    result.audio = soft_clip(mix * MASTER_GAIN)
+    result.seconds = round(time.perf_counter() - clock, 3)
+    return result
+
+
+def write_outputs(song: Song, rendered: SectionRender, out_dir: Path, *, musicxml: bool = False) -> dict[str, Path]:
+    """song.wav, song.mp3, song.mid, song.json, lyrics.lrc (and song.musicxml) into ``out_dir``."""
+    from tools.music.mix import write_audio
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for name in ("song.wav", "song.mp3"):
+        write_audio(out_dir / name, rendered.audio, SAMPLE_RATE)
+        files[name] = out_dir / name
+    files["song.mid"] = song.to_midi(out_dir / "song.mid")
+    (out_dir / "song.json").write_text(song.to_json(), encoding="utf-8")
+    files["song.json"] = out_dir / "song.json"
+    (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
+    files["lyrics.lrc"] = out_dir / "lyrics.lrc"
+    if musicxml:
+        files["song.musicxml"] = song.to_musicxml(out_dir / "song.musicxml")
+    return files
