@@ -151,3 +151,19 @@ def test_cli(tmp_path):
     out = runner.invoke(app, ["lyrics", "analyze", str(tmp_path / "missing.txt")])
     assert out.exit_code != 0 and isinstance(out.exception, TunesmithError)
     assert "does not exist" in str(out.exception)
+
+
+def test_shipped_vocabulary_embeddings_match_the_model():
+    import numpy as np
+
+    from tools.lyrics import theme
+    from tools.lyrics.writer import vocabulary
+
+    words = vocabulary().words
+    path = theme.packaged_path(words)
+    assert path.is_file(), "vocabulary changed: run tools.lyrics.theme.save_packaged(vocabulary().words)"
+    shipped = np.load(path).astype(np.float32)
+    assert shipped.shape == (len(words), 384)
+    sample = [0, len(words) // 2, len(words) - 1]
+    fresh = theme.embed([words[i] for i in sample])
+    np.testing.assert_allclose(shipped[sample], fresh, atol=2e-3)

@@ -86,11 +86,39 @@ def _cache_path(words: tuple[str, ...]) -> Path | None:
         return None
 
 
-@lru_cache(maxsize=4)
-def vocabulary_matrix(words: tuple[str, ...]):
-    """Embeddings of ``words`` (rows in order), from the cache when present."""
+PACKAGED = Path(__file__).parent / "data"
+
+
+def packaged_path(words: tuple[str, ...]) -> Path:
+    """Where the shipped embeddings of this exact word list lie (float16; rebuilt by `save_packaged`)."""
+    digest = hashlib.sha1("\n".join(words).encode()).hexdigest()[:16]
+    return PACKAGED / f"vocab-minilm-{digest}.npy"
+
+
+def save_packaged(words: tuple[str, ...]) -> Path:
+    """Embed ``words`` and store them next to the code, so a fresh install skips ~20 s of embedding."""
     import numpy as np
 
+    path = packaged_path(words)
+    for old in PACKAGED.glob("vocab-minilm-*.npy"):
+        old.unlink()
+    np.save(path, embed(list(words)).astype(np.float16))
+    return path
+
+
+@lru_cache(maxsize=4)
+def vocabulary_matrix(words: tuple[str, ...]):
+    """Embeddings of ``words`` (rows in order): shipped file, else the user cache, else computed and cached."""
+    import numpy as np
+
+    shipped = packaged_path(words)
+    if shipped.is_file():
+        try:
+            matrix = np.load(shipped).astype(np.float32)
+            if matrix.shape[0] == len(words):
+                return matrix
+        except (OSError, ValueError):
+            pass
     path = _cache_path(words)
     if path is not None and path.is_file():
         try:
