@@ -152,6 +152,13 @@ class Agent:
         self.sessions = Sessions(store, settings)
         self._render_slot = threading.Lock()
         self.planner_problem = ""
+        self.worker = None  # an agent.worker.RenderWorker: rendering tools then run in their own process
+
+    def use_render_worker(self) -> None:
+        """Run rendering tools in a separate process (servers: keeps other requests fast)."""
+        from agent.worker import RenderWorker
+
+        self.worker = RenderWorker()
 
     # -- turns ---------------------------------------------------------------------------------
     def respond(self, session_id: str, message: str, attachments: Iterable[Upload | str] = (), *,
@@ -460,6 +467,26 @@ class Agent:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def _run_in_worker(self, validated: BaseModel, workdir: Path, call: ToolCall, owner: str | None,
+                       events: queue.Queue, progress: Any) -> Iterator[Event]:
+        """The same streaming contract as in-thread runs, with the tool in the render worker."""
+        future = self.worker.submit(call.tool, validated.model_dump(mode="json"), workdir, self.settings, owner,
+                                    progress)
+
+        def finished(done: Any) -> None:
+            error = done.exception()
+            events.put(("result", _worker_error(error) if error is not None else done.result()))
+
+        future.add_done_callback(finished)
+        while True:
+            item = events.get()
+            if item[0] == "result":
+                if isinstance(item[1], TunesmithError) and "renderer stopped" in item[1].message:
+                    self.worker.restart_if_broken()
+                return item[1]
+            yield Event(type="progress", text=item[2],
+                        data={"call_id": call.id, "tool": call.tool, "fraction": round(item[1], 3)})
+
     def _run_in_thread(self, tool: Any, validated: BaseModel, workdir: Path, call: ToolCall,
                        owner: str | None) -> Iterator[Event]:
         """Run the tool off the caller's thread so progress can stream; returns the result or the error."""
@@ -471,6 +498,8 @@ class Agent:
         ctx = ToolContext(workdir=workdir, settings=self.settings, artifacts=_OwnedArtifacts(self.store, owner),
                           progress=progress)
         slot = self._render_slot if call.tool in RENDERING_TOOLS else None
+        if slot is not None and self.worker is not None:
+            return (yield from self._run_in_worker(validated, workdir, call, owner, events, progress))
 
         def work() -> None:
             try:
@@ -496,6 +525,15 @@ class Agent:
                 return item[1]
             yield Event(type="progress", text=item[2],
                         data={"call_id": call.id, "tool": call.tool, "fraction": round(item[1], 3)})
+
+
+def _worker_error(error: BaseException) -> BaseException:
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(error, BrokenProcessPool):
+        return TunesmithError("The renderer stopped unexpectedly while making this",
+                              hint="try again; a fresh renderer starts for the next request")
+    return error
 
 
 def _short(args: dict[str, Any]) -> dict[str, Any]:

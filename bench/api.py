@@ -63,7 +63,7 @@ def start_server(home: Path, planner: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start within 180 s")
 
 
-def session_worker(base: str, index: int, turns: int, sing: bool, tools: list[str],
+def session_worker(base: str, index: int, turns: int, sing: bool, tools: list[str], think_ms: float,
                    results: dict[str, list[float]], errors: dict[str, int], lock: threading.Lock) -> None:
     rng = random.Random(index)
     client = httpx.Client(base_url=base, timeout=600)
@@ -90,6 +90,8 @@ def session_worker(base: str, index: int, turns: int, sing: bool, tools: list[st
         timed("render song (15 s)", "POST", f"/v1/tools/text_to_song?session_id={sid}",
               json={"prompt": f"a short happy pop song number {index}", "duration_s": 15, "seed": index})
     for turn in range(turns):
+        if think_ms:
+            time.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)  # a person reads the reply before typing
         choice = rng.choice(["chat", "command", "read", "tools", "rhymes", "completion"])
         if choice == "chat":
             timed("chat turn (no tool)", "POST", f"/v1/sessions/{sid}/messages", json={"message": "hello there"})
@@ -112,13 +114,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_once(base: str, sessions: int, turns: int, songs: int, tools: list[str]) -> tuple[dict, dict, float, float]:
+def run_once(base: str, sessions: int, turns: int, songs: int, tools: list[str],
+             think_ms: float) -> tuple[dict, dict, float, float]:
     results: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     lock = threading.Lock()
     total0, steal0 = cpu_times()
     started = time.perf_counter()
-    threads = [threading.Thread(target=session_worker, args=(base, i, turns, i < songs, tools, results, errors, lock))
+    threads = [threading.Thread(target=session_worker, args=(base, i, turns, i < songs, tools, think_ms, results, errors, lock))
                for i in range(sessions)]
     for thread in threads:
         thread.start()
@@ -136,6 +139,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=8)
     parser.add_argument("--songs", type=int, default=2, help="sessions that also render a 15 s song")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="mean pause between a session's turns (0: every session fires back to back)")
     parser.add_argument("--planner", default=os.environ.get("TUNESMITH_PLANNER", "embedded"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tunesmith-bench-api-") as temp:
@@ -144,10 +149,10 @@ def main() -> None:
             health = httpx.get(f"{base}/healthz").json()
             tools = health["tools"]
             print(f"server {base}  planner={args.planner} (loaded: {health['planner']})  tools={len(tools)}  "
-                  f"sessions={args.sessions} turns={args.turns} songs={args.songs} cpus={os.cpu_count()}")
+                  f"sessions={args.sessions} turns={args.turns} songs={args.songs} think={args.think_ms:g} ms cpus={os.cpu_count()}")
             p95s: list[float] = []
             for run in range(1, args.repeat + 1):
-                results, errors, wall, steal = run_once(base, args.sessions, args.turns, args.songs, tools)
+                results, errors, wall, steal = run_once(base, args.sessions, args.turns, args.songs, tools, args.think_ms)
                 print(f"\nrun {run}: {wall:.1f} s wall, CPU steal {steal:.1f} %")
                 print(f"{'request':<28}{'n':>5}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
                 for kind in sorted(results):

@@ -254,3 +254,18 @@ def test_concurrent_sessions_do_not_mix(agent: Agent) -> None:
     for i, session in enumerate(sessions):
         assert len(agent.store.messages(session.id)) == 6
         assert all(a.data["rhymes"][0] == f"w{i}s" for a in agent.store.artifacts_of(session.id))
+
+
+def test_render_worker_carries_errors_across_the_process(tmp_path: Path) -> None:
+    from agent.worker import RenderWorker
+
+    settings = load_settings({"TUNESMITH_HOME": str(tmp_path / "home"), "TUNESMITH_MAX_SONG_SECONDS": "10"})
+    settings.home.mkdir(parents=True)
+    worker = RenderWorker()
+    try:
+        future = worker.submit("text_to_song", {"prompt": "x", "duration_s": 15}, tmp_path, settings, None,
+                               lambda f, m: None)
+        error = future.exception(timeout=120)
+        assert isinstance(error, TunesmithError) and "limit" in str(error)
+    finally:
+        worker.close()

@@ -358,4 +358,6 @@ def build_server_app(settings: Settings | None = None, *, with_ui: bool = True) 
     from tools.config import prepare_environment, settings as current_settings
 
     settings = prepare_environment(settings or current_settings())
-    return create_app(make_agent(settings), settings, with_ui=with_ui)
+    agent = make_agent(settings)
+    agent.use_render_worker()
+    return create_app(agent, settings, with_ui=with_ui)
