@@ -163,3 +163,17 @@ def test_concurrent_sessions_over_http(client: TestClient) -> None:
     for session_id in ids:
         assert len(client.get(f"/v1/sessions/{session_id}").json()["messages"]) == 6
     assert client.get("/v1/sessions/ses_ffffffffffffffff").status_code == 404
+
+
+def test_audio_longer_than_the_limit_is_refused(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    client, _ = make_client(tmp_path, TUNESMITH_MAX_AUDIO_SECONDS="1", TUNESMITH_MAX_UPLOAD_MB="5")
+    session = client.post("/v1/sessions").json()["id"]
+    wav = tmp_path / "long.wav"
+    soundfile.write(str(wav), np.zeros(44100 * 3, dtype="float32"), 44100)
+    response = client.post(f"/v1/sessions/{session}/messages", data={"message": "attached"},
+                           files={"files": ("long.wav", wav.read_bytes(), "audio/wav")})
+    assert response.status_code == 200
+    assert "lasts 3 s; the limit is 1 s" in response.json()["errors"][0]

@@ -59,5 +59,12 @@ def test_song_then_faster_in_the_browser(tmp_path: Path) -> None:
         assert len(detail["versions"]) == 2
         tempos = [a["data"]["manifest"]["tempo_bpm"] for a in detail["artifacts"] if a["kind"] == "song"]
         assert tempos[1] > tempos[0]
+        # sessions survive a reload (and a restart: they live in the store) and can be reopened
+        page.reload(wait_until="domcontentloaded")
+        page.locator("#ts-sessions input").click(timeout=60_000)
+        page.get_by_role("option").first.click()
+        expect(page.locator("#ts-chat")).to_contain_text("Version 2", timeout=60_000)
+        expect(page.locator("#ts-downloads")).to_contain_text(".musicxml", timeout=60_000)
+        page.screenshot(path=str(OUT / "browser_restored_session.png"), full_page=True)
         browser.close()
         assert not outside, f"the page fetched from outside: {outside[:3]}"
