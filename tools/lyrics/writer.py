@@ -148,7 +148,8 @@ def _rhyme_families() -> dict[tuple[str, ...], tuple[str, ...]]:
     vocab = vocabulary()
     families: dict[tuple, list[str]] = {}
     for w in vocab.words:
-        if " " in w or "-" in w or not is_known(w):
+        # single known words of at most 3 syllables: a long rhyme word leaves no room for the line
+        if " " in w or "-" in w or not is_known(w) or vocab.syllables[w] > 3:
             continue
         key = _rhyme_key(w)
         if key:
