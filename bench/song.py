@@ -24,27 +24,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-LYRICS = """[verse]
-Driving home after the night shift
-orange lights are flickering by
-the radio is playing softly
-and I am too tired to cry
-[chorus]
-Take me home, take me home tonight
-where the kitchen light is on
-take me home, take me home tonight
-I have been away too long
-[verse]
-Empty roads and empty pockets
-coffee cold upon the seat
-every mile a little closer
-to the quiet of my street
-[chorus]
-[bridge]
-Maybe morning brings me something
-maybe sleep will set me free
-[chorus]
-"""
+VERSE = ["Driving home after the night shift", "orange lights are flickering by",
+         "the radio is playing softly", "and I am too tired to cry",
+         "Empty roads and empty pockets", "coffee cold upon the seat",
+         "every mile a little closer", "to the quiet of my street",
+         "Morning finds me at the corner", "where the bakery lights are on",
+         "and the world begins its business", "while my working day is gone"]
+CHORUS = ["Take me home, take me home tonight", "where the kitchen light is on",
+          "take me home, take me home tonight", "I have been away too long"]
+BRIDGE = ["Maybe morning brings me something", "maybe sleep will set me free",
+          "every shift a little longer", "every night a part of me"]
+
+
+def lyrics_for(duration: float) -> str:
+    """Lyrics whose form fits the duration at folk tempo (so the song is as long as asked)."""
+    if duration <= 45:
+        parts = [("verse", VERSE[:2]), ("chorus", CHORUS[:2])]
+    elif duration <= 120:
+        parts = [("verse", VERSE[:4]), ("chorus", CHORUS), ("verse", VERSE[4:8]), ("chorus", CHORUS)]
+    else:
+        parts = [("verse", VERSE[:4]), ("chorus", CHORUS), ("verse", VERSE[4:8]), ("chorus", CHORUS),
+                 ("bridge", BRIDGE), ("verse", VERSE[8:]), ("chorus", CHORUS), ("chorus", CHORUS)]
+    return "\n".join(f"[{kind}]\n" + "\n".join(lines) for kind, lines in parts)
+
+
+LYRICS = lyrics_for(180)
 
 
 def steal_ticks() -> tuple[int, int]:
@@ -70,7 +74,7 @@ def one(duration: float, vocals: str, seed: int, out: Path) -> None:
     args = {"prompt": "a melancholy indie-folk song about driving home after a night shift", "genre": "folk",
             "duration_s": duration, "seed": seed, "vocals": vocals}
     if vocals != "none":
-        args["lyrics"] = LYRICS
+        args["lyrics"] = lyrics_for(duration)
     steal0, total0 = steal_ticks()
     started = time.perf_counter()
     result = tool.invoke(args, ToolContext(workdir=out / "song"))
@@ -116,8 +120,8 @@ def examples() -> None:
 
     tool = TOOLS[0]
     cases = {"folk_night_shift": {"prompt": "a melancholy indie-folk song about driving home after a night shift",
-                                  "lyrics": LYRICS, "seed": 7},
-             "synthpop_male": {"genre": "synthpop", "lyrics": LYRICS, "vocals": "male", "seed": 11, "duration_s": 90}}
+                                  "lyrics": lyrics_for(90), "seed": 7},
+             "synthpop_male": {"genre": "synthpop", "lyrics": lyrics_for(180), "vocals": "male", "seed": 11}}
     for name, args in cases.items():
         workdir = OUT / name
         result = tool.invoke(args, ToolContext(workdir=workdir))
