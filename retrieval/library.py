@@ -78,6 +78,7 @@ class Library:
         self._embedder = embedder
         self._features: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._write_lock = threading.Lock()
+        self._table: dict | None = None
 
     @property
     def embedder(self):
@@ -114,6 +115,7 @@ class Library:
                                [{"uid": r.uid, "text_hash": _caption_hash(r.embed_text)} for r in chunk])
             self.store.save()
             self._features = None
+            self._table = None
         return len(todo)
 
     def remove(self, track_ids: Iterable[int]) -> int:
@@ -123,6 +125,7 @@ class Library:
             self.store.save()
             removed = self.catalogue.remove(track_ids)
             self._features = None
+            self._table = None
         return removed
 
     def is_default_built(self) -> bool:
@@ -166,6 +169,64 @@ class Library:
         return np.exp(-distance2 / (2 * table.shape[1]))
 
     # -- filtering ------------------------------------------------------------------------------
+    def _attribute_table(self) -> dict:
+        """Per-record attributes as numpy arrays (and title words), so filters are vector compares."""
+        if self._table is None:
+            records = self.catalogue.all()
+            ids = np.fromiter(records.keys(), dtype=np.int64, count=len(records))
+            rows = [records[int(i)] for i in ids]
+
+            def pc(record: TrackRecord) -> int:
+                try:
+                    return note_name_to_pc(record.tonic) if record.tonic else -1
+                except TunesmithError:
+                    return -1
+
+            modes = np.array([{"aeolian": "minor", "ionian": "major"}.get(r.mode or "", r.mode or "") for r in rows], dtype=object)
+            self._table = {
+                "ids": ids, "tonic_pc": np.array([pc(r) for r in rows]), "mode": modes,
+                "family": np.array([MODE_FAMILY.get(r.mode or "", "") for r in rows], dtype=object),
+                "meter": np.array([r.meter or "" for r in rows], dtype=object),
+                "meter_class": np.array([r.meter_class for r in rows], dtype=object),
+                "collection": np.array([r.collection for r in rows], dtype=object),
+                "region": np.array([r.region for r in rows], dtype=object),
+                "genre": np.array([r.genre for r in rows], dtype=object),
+                "lyrics": np.array([r.has_lyrics for r in rows]),
+                "instruments": [set(r.instruments) | set(instrument_families(r.instruments)) for r in rows],
+                "title_words": [title_words(r.title) for r in rows],
+            }
+        return self._table
+
+    def strict_ids(self, filters: QueryFilters) -> np.ndarray:
+        """Ids of the records that pass every hard filter (vectorised form of `violations`)."""
+        table = self._attribute_table()
+        mask = np.ones(len(table["ids"]), dtype=bool)
+        if filters.tonic_pc is not None:
+            mask &= (table["tonic_pc"] == filters.tonic_pc) & (table["mode"] == (filters.mode or "major"))
+        elif filters.mode is not None:
+            if filters.mode == "modal":
+                mask &= ~np.isin(table["mode"], ["", "major", "minor"])
+            elif filters.mode in ("major", "minor"):
+                mask &= table["family"] == filters.mode
+            else:
+                mask &= table["mode"] == filters.mode
+        if filters.meter is not None:
+            mask &= table["meter"] == filters.meter
+        if filters.meter_class is not None:
+            mask &= table["meter_class"] == filters.meter_class
+        if filters.collections or filters.regions:
+            mask &= np.isin(table["collection"], list(filters.collections)) | np.isin(table["region"], list(filters.regions))
+        if filters.genres:
+            genre_ok = np.zeros(len(mask), dtype=bool)
+            for genre in filters.genres:
+                genre_ok |= np.array([g == genre or genre in g.split() or g.endswith(" " + genre) for g in table["genre"]])
+            mask &= genre_ok
+        if filters.instruments:
+            mask &= np.array([bool(filters.instruments & have) for have in table["instruments"]])
+        if filters.lyrics is not None:
+            mask &= table["lyrics"] == filters.lyrics
+        return table["ids"][mask]
+
     @staticmethod
     def violations(record: TrackRecord, filters: QueryFilters) -> list[str]:
         """Names of the hard filters ``record`` fails."""
@@ -271,7 +332,8 @@ class Library:
         excluded = set(exclude)
         if like is not None and like.id is not None:
             excluded.add(like.id)
-        strict = [i for i, r in records.items() if i not in excluded and not self.violations(r, parsed)]
+        strict_array = self.strict_ids(parsed)
+        strict = [int(i) for i in strict_array if int(i) not in excluded] if excluded else strict_array.tolist()
         candidates: dict[int, float] = {}
         pool = pool or max(limit * 8, 100)
         text = (query or "").strip() or (like.caption if like is not None else "")
@@ -299,12 +361,11 @@ class Library:
         words = title_words(query or "")
         title_match: dict[int, float] = {}
         if words:
-            for track_id, record in records.items():
-                if track_id in excluded:
+            table = self._attribute_table()
+            for track_id, have in zip(table["ids"].tolist(), table["title_words"]):
+                if track_id in excluded or not (words & have):
                     continue
-                overlap = words & title_words(record.title)
-                if overlap:
-                    title_match[track_id] = len(overlap) / len(words)
+                title_match[track_id] = len(words & have) / len(words)
             best = sorted(title_match, key=lambda i: -title_match[i])[:pool]
             missing = [i for i in best if i not in semantic]
             if missing and query_vector is not None:

@@ -243,3 +243,12 @@ def test_soundtrack_retrieve_aligns_bar_lines_and_writes_a_preview(library, tmp_
         assert container.streams.video and container.streams.audio
         assert abs(container.duration / 1e6 - 5.0) < 0.5
     assert bar is None or bar == 4
+
+
+@pytest.mark.parametrize("text", ["Bach chorale in a minor key", "Irish reel in D major", "dorian tunes for fiddle",
+                                  "instrumental hornpipe in Bb major", "Bach chorales with words", "modal tunes in 3/4"])
+def test_vectorised_filter_agrees_with_the_record_check(library, text):
+    filters = parse_query(text)
+    records = library.catalogue.all()
+    expected = {i for i, r in records.items() if not library.violations(r, filters)}
+    assert set(library.strict_ids(filters).tolist()) == expected
