@@ -135,8 +135,8 @@ def create_app(agent: Agent, settings: Settings, *, with_ui: bool = True) -> Fas
     async def tunesmith_error(_: Request, error: TunesmithError) -> JSONResponse:
         return _error_response(error)
 
-    def caller(authorization: str | None = Header(default=None)) -> str | None:
-        """The owner tag of the caller; None when the API is open."""
+    async def caller(authorization: str | None = Header(default=None)) -> str | None:
+        """The owner tag of the caller; None when the API is open (async: no thread hop per request)."""
         if not keys:
             return None
         scheme, _, token = (authorization or "").partition(" ")
@@ -152,14 +152,14 @@ def create_app(agent: Agent, settings: Settings, *, with_ui: bool = True) -> Fas
         return Path(tempfile.mkdtemp(dir=folder))
 
     @app.get("/healthz", tags=["meta"])
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         """Liveness: the store answers and the tools are loaded."""
         store.list_sessions(limit=1)
         return {"status": "ok", "tools": agent.registry.names(), "planner": agent.planner is not None,
                 "auth": bool(keys)}
 
     @app.get("/v1/tools", tags=["tools"])
-    def list_tools(owner: str | None = Depends(caller)) -> dict[str, Any]:
+    async def list_tools(owner: str | None = Depends(caller)) -> dict[str, Any]:
         """Every tool as an OpenAI function schema."""
         return {"object": "list", "data": agent.registry.openai_schemas()}
 
@@ -309,7 +309,7 @@ def create_app(agent: Agent, settings: Settings, *, with_ui: bool = True) -> Fas
                               "errors": [e.text for e in collected if e.type == "error"]}}
 
     @app.get("/v1/models", tags=["openai"])
-    def models(owner: str | None = Depends(caller)) -> dict[str, Any]:
+    async def models(owner: str | None = Depends(caller)) -> dict[str, Any]:
         return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "tunesmith"}]}
 
     if with_ui:
@@ -360,4 +360,17 @@ def build_server_app(settings: Settings | None = None, *, with_ui: bool = True) 
     settings = prepare_environment(settings or current_settings())
     agent = make_agent(settings)
     agent.use_render_worker()
+    _warm_planner(agent)
     return create_app(agent, settings, with_ui=with_ui)
+
+
+def _warm_planner(agent: Agent) -> None:
+    """Plan one greeting at start-up so the first user does not pay for lazy model set-up (~1 s)."""
+    if agent.planner is None:
+        return
+    from agent.plan import Message
+
+    try:
+        agent.planner.plan([Message(role="user", content="hello")])
+    except Exception:  # a planner that cannot greet still gets its chance on real requests
+        pass
