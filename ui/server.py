@@ -320,7 +320,7 @@ def create_app(agent: Agent, settings: Settings, *, with_ui: bool = True) -> Fas
         blocks = build_blocks(agent, settings)
         app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, footer_links=[],
                                   max_file_size=settings.max_upload_bytes,
-                                  allowed_paths=[str(settings.cache_dir)])
+                                  allowed_paths=[str(settings.cache_dir / "ui")])
     return app
 
 
