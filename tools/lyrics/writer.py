@@ -74,6 +74,7 @@ class Vocabulary:
     words: tuple[str, ...]                 # every distinct word or phrase
     pos: dict                              # word -> frozenset of "n" / "v" / "a"
     syllables: dict                        # word -> syllable count
+    predicative: frozenset = frozenset()   # adjectives that never precede a noun ("afloat")
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +86,8 @@ def vocabulary() -> Vocabulary:
             pos.setdefault(w.strip().lower(), set()).add(tag)
     words = tuple(sorted(pos))
     syll = {w: sum(len(s) for s in syllabify_line(w)) for w in words}
-    return Vocabulary(words, {w: frozenset(p) for w, p in pos.items()}, syll)
+    return Vocabulary(words, {w: frozenset(p) for w, p in pos.items()}, syll,
+                      frozenset(raw.get("predicative_only", ())))
 
 
 @lru_cache(maxsize=1)
@@ -228,7 +230,8 @@ def _fill(template: str, rhyme: str, target: int, theme: _Theme, rng: random.Ran
     need = target - fixed
     if not slots:
         return template.replace("{R}", rhyme), abs(need)
-    pools = {p: [w for w in theme.ranked[p][:40] if w != rhyme and w not in line_words] for p in "nva"}
+    pools = {p: [w for w in theme.ranked[p][:40] if w != rhyme and w not in line_words
+                 and not (p == "a" and w in vocab.predicative)] for p in "nva"}
     best: tuple[float, str, int] | None = None
     for _ in range(40):
         choice = []
