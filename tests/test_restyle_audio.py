@@ -1,0 +1,36 @@
+"""style_transfer from audio: a tune rendered from the music21 corpus is transcribed (basic-pitch),
+re-arranged, and its melody survives (note F1 ≥ 0.8 against the score)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools.music.song import Song, Track
+from tools.registry import ToolContext
+from tools.restyle import StyleTransferArgs, style_transfer
+
+pytest.importorskip("basic_pitch")
+
+
+def test_rendered_corpus_tune_keeps_its_melody(tmp_path):
+    import soundfile
+    from music21 import corpus
+
+    from tests.test_restyle_transfer import melody_f1
+    from tools.music.synth import render_song_audio
+
+    score = corpus.parse("bach/bwv66.6").measures(0, 6)
+    xml = tmp_path / "tune.musicxml"
+    score.write("musicxml", fp=str(xml))
+    source = Song.from_musicxml(xml)
+    tune = Song(title="tune", key=source.key, tempo_bpm=100, meter=source.meter,
+                melody=Track(name="Flute", program=73, role="melody", notes=source.melody.notes))
+    wav = tmp_path / "tune.wav"
+    soundfile.write(wav, render_song_audio(tune), 44100)
+
+    result = style_transfer(StyleTransferArgs(source=str(wav), target_style="folk"), ToolContext(workdir=tmp_path / "out"))
+    restyled = result.song
+    assert result.data["manifest"]["source"] == "audio"
+    assert abs(restyled.tempo_bpm - 100) / 100 <= 0.05 or abs(restyled.tempo_bpm - 200) / 200 <= 0.05
+    assert melody_f1(tune, restyled) >= 0.8
+    assert {t.role for t in restyled.tracks} >= {"bass", "comp"}
