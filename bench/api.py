@@ -28,6 +28,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 300.0
+SAMPLES: list[str] = []  # the first few error messages, printed after each run
 
 
 def free_port() -> int:
@@ -73,13 +74,17 @@ def session_worker(base: str, index: int, turns: int, sing: bool, tools: list[st
         try:
             response = client.request(method, url, **kwargs)
             ok = response.status_code < 400
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             response, ok = None, False
+            detail = f"{type(error).__name__}: {error}"
+        else:
+            detail = "" if ok else f"{response.status_code} {response.text[:160]}"
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
             results[kind].append(elapsed)
             if not ok:
                 errors[kind] += 1
+                SAMPLES.append(f"{kind}: {detail}")
         return response
 
     created = timed("create session", "POST", "/v1/sessions", json={"title": f"bench {index}"})
@@ -165,6 +170,9 @@ def main() -> None:
                     values = results[kind]
                     print(f"{kind:<28}{len(values):>5}{errors[kind]:>8}{percentile(values, .5):>9.0f}"
                           f"{percentile(values, .95):>9.0f}{max(values):>9.0f}")
+                for sample in SAMPLES[:5]:
+                    print(f"  error: {sample}")
+                SAMPLES.clear()
                 quick = [v for k, vs in results.items() if not k.startswith("render") for v in vs]
                 p95 = percentile(quick, .95)
                 p95s.append(p95)
