@@ -196,8 +196,8 @@ class FaissStore:
         nlist = ivf_lists(len(vectors))
         index = faiss.index_factory(self.dimension, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)
-        # 32 points per list and 10 k-means rounds: a 1M build trains in well under a minute on 2 cores
-        sample = vectors if len(vectors) <= 32 * nlist else vectors[rng.choice(len(vectors), 32 * nlist, replace=False)]
+        # 40 points per list and 10 k-means rounds: a 1M build trains in well under a minute on 2 cores
+        sample = vectors if len(vectors) <= 40 * nlist else vectors[rng.choice(len(vectors), 40 * nlist, replace=False)]
         faiss.extract_index_ivf(index).cp.niter = 10
         index.train(np.ascontiguousarray(sample))
         self._configure(index)
