@@ -177,12 +177,29 @@ def _tempo(y: np.ndarray, sr: int) -> float:
     return tempo
 
 
+def _song_json(path: Path, ctx) -> Song:
+    """A song.json written by Tunesmith (the project state), size-checked and validated."""
+    limit = int(getattr(ctx.settings, "max_upload_bytes", 100 * 1024 * 1024))
+    if path.stat().st_size > limit:
+        raise TunesmithError(f"{path.name} is larger than the {limit // (1024 * 1024)} MB limit")
+    try:
+        song = Song.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise TunesmithError(f"{path.name} is not a Tunesmith song.json: {str(error)[:200]}") from error
+    if not song.sections or not any(t.notes for t in song.all_tracks()):
+        raise TunesmithError(f"The song in {path.name} is empty", hint="it needs sections and notes")
+    return song
+
+
 def load_source(ctx, source: str) -> Loaded:
     """Resolve ``source`` (artifact id or path) into a Song ready to restyle or edit.
 
     Raises:
         TunesmithError: unknown artifact, unsupported or unreadable file, empty song.
     """
+    path = Path((source or "").strip()).expanduser()
+    if path.suffix.lower() == ".json" and path.is_file():
+        return Loaded(song=_song_json(path, ctx), origin="song.json")
     resolved = ctx.resolve_source(source, allowed=ALLOWED)
     if resolved.song is not None:
         song, origin = resolved.song, "artifact"
