@@ -1,0 +1,128 @@
+"""Tempo and beats from audio, with octave errors fixed by evidence rather than by luck.
+
+librosa's beat tracker alone scored 75 % Acc1 on rendered folk tunes (FACTS.md): it picks the
+half or double tempo on reels and hornpipes. Here every tempo candidate (the tracker's pick and its
+relatives ×½, ×2, and ×⅔, ×3⁄2 for compound meters) is scored by a comb over the onset
+autocorrelation (how strongly the signal pulses at that period and its multiples), by whether the
+bar period implied by the meter pulses too, and by a prior on plausible quarter-note tempos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from tools.music.errors import TunesmithError
+
+HOP = 512
+PRIOR_CENTER_BPM = 110.0
+PRIOR_OCTAVES = 0.6  # std of the log2-normal tempo prior
+MIN_BPM, MAX_BPM = 40.0, 240.0
+
+
+@dataclass(frozen=True)
+class TempoEstimate:
+    """Tempo in quarter-note beats per minute, a confidence in 0..1 and beat times in seconds.
+
+    Unpacks as ``bpm, confidence``.
+    """
+
+    bpm: float
+    confidence: float
+    beats: tuple[float, ...] = field(default_factory=tuple)
+
+    def __iter__(self) -> Iterator:
+        return iter((self.bpm, self.confidence))
+
+
+def _meter_parts(meter_hint: str | None) -> tuple[int, int] | None:
+    if not meter_hint:
+        return None
+    from tools.music.theory import parse_meter
+
+    return parse_meter(meter_hint)
+
+
+def _acf(onset: np.ndarray, max_lag: int) -> np.ndarray:
+    o = onset - onset.mean()
+    n = 1 << int(np.ceil(np.log2(2 * len(o))))
+    spec = np.fft.rfft(o, n)
+    acf = np.fft.irfft(spec * np.conj(spec), n)[: max_lag + 1]
+    return acf / (acf[0] + 1e-12)
+
+
+def _at(acf: np.ndarray, lag: float) -> float:
+    """ACF at a fractional lag: the best value within ±2 % (tempo is never perfectly steady)."""
+    lo, hi = int(np.floor(lag * 0.98)), int(np.ceil(lag * 1.02))
+    if lo < 1 or hi >= len(acf):
+        return 0.0
+    return float(acf[lo : hi + 1].max())
+
+
+def _salience(acf: np.ndarray, period: float) -> float:
+    """Comb: pulse strength at one period and its next three multiples."""
+    return sum(_at(acf, period * k) * w for k, w in ((1, 1.0), (2, 0.6), (3, 0.4), (4, 0.3)))
+
+
+def _prior(bpm: float) -> float:
+    return float(np.exp(-0.5 * (np.log2(bpm / PRIOR_CENTER_BPM) / PRIOR_OCTAVES) ** 2))
+
+
+def estimate_tempo(y: np.ndarray, sr: int, *, meter_hint: str | None = None,
+                   onset_hint_bpm: float | None = None) -> TempoEstimate:
+    """Quarter-note tempo and beat times of an audio signal.
+
+    Args:
+        y: mono (frames,) or (frames, channels) float audio.
+        sr: its sample rate.
+        meter_hint: "3/4", "6/8"… when known; it adds the bar period as evidence.
+        onset_hint_bpm: an independent tempo guess (e.g. from a transcription) to break ties.
+
+    Raises:
+        TunesmithError: silent, too short (< 2 s) or malformed audio.
+    """
+    import librosa
+
+    from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
+
+    mono = to_mono(y, sr, min_seconds=2.0)
+    onset = librosa.onset.onset_strength(y=mono, sr=ANALYSIS_RATE, hop_length=HOP, aggregate=np.median)
+    if not np.any(onset > 0):
+        raise TunesmithError("The audio has no onsets: no beat can be found")
+    fps = ANALYSIS_RATE / HOP
+    tracked, _ = librosa.beat.beat_track(onset_envelope=onset, sr=ANALYSIS_RATE, hop_length=HOP)
+    tracked = float(np.atleast_1d(tracked)[0]) or PRIOR_CENTER_BPM
+    acf = _acf(onset, int(fps * 12))
+    parts = _meter_parts(meter_hint)
+    ratios = [1.0, 0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5]
+    candidates = {round(tracked * r, 3) for r in ratios if MIN_BPM <= tracked * r <= MAX_BPM}
+    scored: list[tuple[float, float]] = []
+    for bpm in sorted(candidates):
+        period = 60.0 * fps / bpm
+        score = _salience(acf, period) * _prior(bpm)
+        if parts is not None:
+            beats_per_bar = parts[0] * 4.0 / parts[1]  # quarter notes per bar
+            score *= 1.0 + 0.5 * max(_at(acf, period * beats_per_bar), 0.0)
+        if onset_hint_bpm:
+            score *= 1.0 + 0.5 * float(abs(np.log2(bpm / onset_hint_bpm)) < 0.05)
+        scored.append((score, bpm))
+    scored.sort(reverse=True)
+    best_score, bpm = scored[0]
+    runner = scored[1][0] if len(scored) > 1 else 0.0
+    confidence = float(np.clip((best_score - runner) / (best_score + 1e-9), 0.0, 1.0))
+    # refine the period on the ACF peak near the chosen tempo
+    period = 60.0 * fps / bpm
+    lo, hi = int(period * 0.96), int(np.ceil(period * 1.04))
+    if 1 <= lo < hi < len(acf):
+        peak = lo + int(np.argmax(acf[lo : hi + 1]))
+        if 0 < peak < len(acf) - 1:  # parabolic interpolation for sub-frame precision
+            a, b, c = acf[peak - 1], acf[peak], acf[peak + 1]
+            denom = a - 2 * b + c
+            offset = 0.5 * (a - c) / denom if denom != 0 else 0.0
+            bpm = 60.0 * fps / (peak + float(np.clip(offset, -0.5, 0.5)))
+    _, frames = librosa.beat.beat_track(onset_envelope=onset, sr=ANALYSIS_RATE, hop_length=HOP, bpm=bpm,
+                                        tightness=400)
+    beats = tuple(round(float(t), 3) for t in librosa.frames_to_time(frames, sr=ANALYSIS_RATE, hop_length=HOP))
+    return TempoEstimate(bpm=round(float(bpm), 2), confidence=round(confidence, 3), beats=beats)
