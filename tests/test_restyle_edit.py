@@ -172,3 +172,15 @@ def test_bad_sources(tmp_path):
     Song(title="empty").to_midi(empty)
     with pytest.raises(TunesmithError):
         style_transfer(StyleTransferArgs(source=str(empty), target_style="jazz"), ctx)
+
+
+def test_planner_style_arguments(song):
+    """The planner's argument builders say energy "up", name one instrument as a string, and use
+    ordinal section words: the tool accepts them."""
+    from tools.restyle import EditSongArgs
+
+    args = EditSongArgs.model_validate({"source": "x", "section": "last chorus", "energy": "up", "add": "strings"})
+    assert args.energy == "+" and args.add == ["strings"]
+    assert resolve(song, "first verse").names == ["verse"] and resolve(song, "last chorus").names == ["chorus"]
+    with pytest.raises(TunesmithError):
+        resolve(song, "second bridge")

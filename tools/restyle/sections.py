@@ -49,6 +49,15 @@ def resolve(song: Song, address: str | None) -> Target:
     if match:
         text, line = match.group(1).strip(), int(match.group(2)) - 1
     text = re.sub(r"^(the)\s+", "", text)
+    ordinal = re.fullmatch(r"(first|second|third|fourth|last|final)\s+(.+)", text)
+    if ordinal:
+        word, rest = ordinal.groups()
+        kind = KIND_WORDS.get(rest, rest)
+        of_kind = [s for s in song.sections if s.kind == kind]
+        if not of_kind:
+            raise _unknown(song, address or "")
+        index = {"first": 0, "second": 1, "third": 2, "fourth": 3}.get(word, len(of_kind) - 1)
+        text = of_kind[index].name.lower() if index < len(of_kind) else text
     exact = [s for s in song.sections if s.name.lower() == text]
     if not exact:
         m = re.fullmatch(r"(.+?)\s*(\d+)?", text)

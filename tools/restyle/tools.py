@@ -34,7 +34,13 @@ class StyleTransferArgs(BaseModel):
     instrumentation: list[str] = Field(default_factory=list, description="instrument words, e.g. ['strings', 'flute']")
     vocals: Literal["keep", "female", "male", "none"] = "keep"
     swing: float | None = Field(default=None, ge=0, le=0.5, description="0 straight … 0.33 triplet feel")
+    instruction: str = Field(default="", max_length=1000, description="free words, e.g. 'a bit faster'")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("instrumentation", mode="before")
+    @classmethod
+    def _instruments(cls, value):
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
     @field_validator("key")
     @classmethod
@@ -48,15 +54,28 @@ class EditSongArgs(BaseModel):
     source: str = Field(description="song artifact id or song.json / MIDI path")
     section: str | None = Field(default=None, max_length=100, description="'chorus 2', 'verse 1 line 3', 'intro'")
     instruction: str = Field(default="", max_length=1000, description="free words: 'bigger', 'add strings'")
-    energy: Literal["+", "-"] | None = None
-    add: list[str] = Field(default_factory=list)
-    remove: list[str] = Field(default_factory=list)
+    energy: Literal["+", "-"] | None = Field(default=None, description="+ (or up/more) / - (or down/less)")
+    add: list[str] = Field(default_factory=list, description="instrument words to add")
+    remove: list[str] = Field(default_factory=list, description="instrument words to remove")
     bars: int | None = Field(default=None, ge=-32, le=32, description="+N extend / -N shorten")
     lyrics: str | None = Field(default=None, max_length=5000, description="new words, or 'rewrite'")
     key: str | None = Field(default=None, max_length=20)
     tempo_bpm: float | None = Field(default=None, ge=40, le=220)
     vocals: Literal["female", "male", "none"] | None = None
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("energy", mode="before")
+    @classmethod
+    def _energy_words(cls, value):
+        if isinstance(value, str):
+            return {"up": "+", "more": "+", "higher": "+", "down": "-", "less": "-", "lower": "-"}.get(
+                value.strip().lower(), value.strip())
+        return value
+
+    @field_validator("add", "remove", mode="before")
+    @classmethod
+    def _listed(cls, value):
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
 
 def _vocals_of(song: Song) -> str:
@@ -78,8 +97,11 @@ def restyle_song(song: Song, args: StyleTransferArgs) -> tuple[Song, dict]:
     key = args.key or (f"{parse_key(song.key).tonic_name} {args.mode}" if args.mode else None)
     if key:
         song = change_key(song, key)
-    if args.tempo_bpm:
-        song = song.model_copy(update={"tempo_bpm": float(args.tempo_bpm)})
+    tempo = args.tempo_bpm
+    if not tempo and args.instruction:
+        tempo = parse_instruction(args.instruction, song).tempo_bpm  # "faster" / "slower"
+    if tempo:
+        song = song.model_copy(update={"tempo_bpm": float(tempo)})
     if vocals in VOICE_RANGES:
         song = fit_range(song, *VOICE_RANGES[vocals])
     song = revoice_chords(song, preset.name)
