@@ -37,6 +37,7 @@ CACHE_VERSION = "restyle-render-1"
 _MEMORY: "OrderedDict[str, np.ndarray]" = OrderedDict()
 _LOCK = threading.Lock()
 MEMORY_SEGMENTS = 48
+DISK_SEGMENTS = 160  # ~6 MB each for 8 bars: the disk cache keeps the newest ~1 GB at most
 
 
 @dataclass
@@ -89,6 +90,7 @@ def _cached(key: str) -> np.ndarray | None:
     if folder is not None and (folder / f"{key}.npy").is_file():
         try:
             audio = np.load(folder / f"{key}.npy")
+            (folder / f"{key}.npy").touch()  # recently used: pruned last
         except (OSError, ValueError):
             return None
         _remember(key, audio, persist=False)
@@ -106,6 +108,17 @@ def _remember(key: str, audio: np.ndarray, *, persist: bool = True) -> None:
         tmp = folder / f"{key}.tmp.npy"
         np.save(tmp, audio)
         tmp.replace(folder / f"{key}.npy")
+        _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    """Drop the least recently written segments beyond `DISK_SEGMENTS`."""
+    files = list(folder.glob("*.npy"))
+    if len(files) <= DISK_SEGMENTS:
+        return
+    files.sort(key=lambda p: p.stat().st_mtime)
+    for path in files[: len(files) - DISK_SEGMENTS]:
+        path.unlink(missing_ok=True)
 
 
 def clear_memory_cache() -> None:
