@@ -19,6 +19,13 @@ def _store():
     return Store(settings().home)
 
 
+def _tool(name: str):
+    """Our own tool object (not the whole registry: one half-installed capability must not stop this)."""
+    from tools.restyle import TOOLS
+
+    return next(t for t in TOOLS if t.name == name)
+
+
 def _keep(store, result, tool: str, args: dict) -> str:
     record = store.add_artifact(kind=result.kind, summary=result.summary, files=result.files, data=result.data,
                                 recipe={"tool": tool, "args": args}, tool=tool, song=result.song,
@@ -53,13 +60,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
         """Re-arrange a song in another style, keeping its melody and lyrics."""
-        from tools.registry import ToolContext, load_registry
+        from tools.registry import ToolContext
 
         store = _store()
         args = {"source": source, "target_style": style, "tempo_bpm": tempo, "key": key, "mode": mode,
                 "instrumentation": instrument, "vocals": vocals, "swing": swing, "seed": seed}
         args = {k: v for k, v in args.items() if v is not None}
-        result = load_registry().get("style_transfer").invoke(args, ToolContext(workdir=out, artifacts=store))
+        result = _tool("style_transfer").invoke(args, ToolContext(workdir=out, artifacts=store))
         _report(result, _keep(store, result, "style_transfer", args), as_json, out)
 
     @app.command("edit")
@@ -80,7 +87,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Change one named part of a song; everything else stays as it was."""
         from tools.config import settings
-        from tools.registry import ToolContext, load_registry
+        from tools.registry import ToolContext
 
         store = _store()
         if out is None:
@@ -90,7 +97,7 @@ def register(app: typer.Typer) -> None:
         args = {"source": source, "section": section, "instruction": instruction, "energy": energy, "add": add,
                 "remove": remove, "bars": bars, "lyrics": lyrics, "key": key, "tempo_bpm": tempo}
         args = {k: v for k, v in args.items() if v is not None}
-        result = load_registry().get("edit_song").invoke(args, ToolContext(workdir=out, artifacts=store))
+        result = _tool("edit_song").invoke(args, ToolContext(workdir=out, artifacts=store))
         _report(result, _keep(store, result, "edit_song", args), as_json, out)
 
     @app.command("versions")
