@@ -20,10 +20,15 @@ from tools.music.errors import TunesmithError
 from tools.music.theory import parse_key, pc_name
 
 DEFAULT_PROFILES = ("temperley", "albrecht_shanahan")
+# Most tonal music ends on its tonic in the bass (the "finalis"): keys whose tonic is the final bass
+# note get this much added to their correlation. It settles the dominant/relative confusions that
+# pitch-class counts alone leave open (a tune in D minor vs F major uses the same notes).
+FINAL_BASS_BONUS = 0.12
 
 
 class _NoteLike(Protocol):
     pitch: int
+    start: float
     duration: float
 
 
@@ -74,9 +79,18 @@ def key_scores(pc_weights: np.ndarray, profiles: Iterable[str] = DEFAULT_PROFILE
     return scores
 
 
-def key_from_profile(pc_weights: np.ndarray, profiles: Iterable[str] = DEFAULT_PROFILES) -> KeyEstimate:
-    """The best key for a pitch-class profile, with a margin-based confidence."""
+def key_from_profile(pc_weights: np.ndarray, profiles: Iterable[str] = DEFAULT_PROFILES, *,
+                     final_bass_pc: int | None = None) -> KeyEstimate:
+    """The best key for a pitch-class profile, with a margin-based confidence.
+
+    Args:
+        final_bass_pc: the pitch class of the last bass note, when known (see FINAL_BASS_BONUS).
+    """
     scores = key_scores(pc_weights, profiles)
+    if final_bass_pc is not None:
+        for name in scores:
+            if parse_key(name).tonic == final_bass_pc % 12:
+                scores[name] += FINAL_BASS_BONUS
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     # a margin of 0.15 correlation between first and second is already a clear decision
@@ -93,16 +107,31 @@ def pitch_class_histogram(notes: Iterable[_NoteLike]) -> np.ndarray:
     return hist
 
 
-def estimate_key_from_notes(notes: Iterable[_NoteLike], *, profiles: Iterable[str] = DEFAULT_PROFILES) -> KeyEstimate:
-    """Key of a set of pitched notes (anything with ``pitch`` and ``duration``).
+def final_bass_pitch_class(notes: list[_NoteLike]) -> int | None:
+    """Pitch class of the lowest note sounding at the end (None when notes lack times)."""
+    timed = [n for n in notes if getattr(n, "start", None) is not None]
+    if not timed:
+        return None
+    end = max(float(n.start) + float(n.duration) for n in timed)
+    last_onset = max(float(n.start) for n in timed)
+    # notes still sounding in the last beat, or the last onset's chord
+    closing = [n for n in timed if float(n.start) + float(n.duration) >= end - 1.0 or float(n.start) >= last_onset]
+    return int(min(closing, key=lambda n: n.pitch).pitch) % 12 if closing else None
+
+
+def estimate_key_from_notes(notes: Iterable[_NoteLike], *, profiles: Iterable[str] = DEFAULT_PROFILES,
+                            use_final: bool = True) -> KeyEstimate:
+    """Key of a set of pitched notes (anything with ``pitch``, ``start`` and ``duration``).
 
     Raises:
         TunesmithError: no notes.
     """
+    notes = list(notes)
     hist = pitch_class_histogram(notes)
     if hist.sum() <= 0:
         raise TunesmithError("There are no pitched notes to find a key in")
-    return key_from_profile(hist, profiles)
+    final = final_bass_pitch_class(notes) if use_final else None
+    return key_from_profile(hist, profiles, final_bass_pc=final)
 
 
 def chroma_profile(y: np.ndarray, sr: int) -> np.ndarray:
@@ -113,7 +142,29 @@ def chroma_profile(y: np.ndarray, sr: int) -> np.ndarray:
     return chroma.sum(axis=1)
 
 
-def estimate_key_from_audio(y: np.ndarray, sr: int, *, profiles: Iterable[str] = DEFAULT_PROFILES) -> KeyEstimate:
+def final_bass_from_audio(y: np.ndarray, sr: int, *, seconds: float = 2.0) -> int | None:
+    """Pitch class of the strongest bass note (C1–B3) in the last sounding ``seconds`` of audio."""
+    import librosa
+
+    rms = librosa.feature.rms(y=y, hop_length=512)[0]
+    if rms.size == 0 or rms.max() <= 0:
+        return None
+    loud = np.nonzero(rms > 0.05 * rms.max())[0]
+    end = int((loud[-1] + 1) * 512)
+    start = max(0, end - int(seconds * sr))
+    segment = y[start:end]
+    if len(segment) < sr // 4:
+        return None
+    cqt = np.abs(librosa.cqt(segment, sr=sr, hop_length=512, fmin=librosa.note_to_hz("C1"), n_bins=36,
+                             bins_per_octave=12))
+    energy = cqt.sum(axis=1)
+    # the lowest strong bin, not the loudest: overtones of the bass are louder than its fundamental
+    strong = np.nonzero(energy > 0.4 * energy.max())[0]
+    return int(strong[0] % 12) if strong.size else None
+
+
+def estimate_key_from_audio(y: np.ndarray, sr: int, *, profiles: Iterable[str] = DEFAULT_PROFILES,
+                            use_final: bool = True) -> KeyEstimate:
     """Key of an audio signal (mono or frames × channels, any rate) from its CQT chroma.
 
     Raises:
@@ -122,4 +173,5 @@ def estimate_key_from_audio(y: np.ndarray, sr: int, *, profiles: Iterable[str] =
     from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
 
     mono = to_mono(y, sr)
-    return key_from_profile(chroma_profile(mono, ANALYSIS_RATE), profiles)
+    final = final_bass_from_audio(mono, ANALYSIS_RATE) if use_final else None
+    return key_from_profile(chroma_profile(mono, ANALYSIS_RATE), profiles, final_bass_pc=final)

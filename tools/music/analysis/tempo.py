@@ -4,7 +4,9 @@ librosa's beat tracker alone scored 75 % Acc1 on rendered folk tunes (FACTS.md):
 half or double tempo on reels and hornpipes. Here every tempo candidate (the tracker's pick and its
 relatives ×½, ×2, and ×⅔, ×3⁄2 for compound meters) is scored by a comb over the onset
 autocorrelation (how strongly the signal pulses at that period and its multiples), by whether the
-bar period implied by the meter pulses too, and by a prior on plausible quarter-note tempos.
+bar period implied by the meter pulses too, by how long the typical note is at that tempo (music
+moves mostly in quarters and eighths: a reading where the median inter-onset interval is a half
+note or a sixteenth is unlikely) and by a broad prior on plausible quarter-note tempos.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from tools.music.errors import TunesmithError
 
 HOP = 512
 PRIOR_CENTER_BPM = 110.0
-PRIOR_OCTAVES = 0.6  # std of the log2-normal tempo prior
+PRIOR_OCTAVES = 1.0  # std of the log2-normal tempo prior
+IOI_CENTER_BEATS = 0.7  # typical median inter-onset interval, in beats (between an eighth and a quarter)
+IOI_OCTAVES = 0.5
 MIN_BPM, MAX_BPM = 40.0, 240.0
 
 
@@ -70,6 +74,24 @@ def _prior(bpm: float) -> float:
     return float(np.exp(-0.5 * (np.log2(bpm / PRIOR_CENTER_BPM) / PRIOR_OCTAVES) ** 2))
 
 
+def median_ioi_seconds(onset: np.ndarray, sr: int, hop: int = HOP) -> float | None:
+    """Median time between detected onsets (any voice), or None with fewer than 4 onsets."""
+    import librosa
+
+    frames = librosa.onset.onset_detect(onset_envelope=onset, sr=sr, hop_length=hop)
+    times = librosa.frames_to_time(frames, sr=sr, hop_length=hop)
+    gaps = np.diff(times)
+    gaps = gaps[gaps > 0.05]
+    return float(np.median(gaps)) if gaps.size >= 3 else None
+
+
+def _ioi_fit(bpm: float, ioi: float | None) -> float:
+    if ioi is None:
+        return 1.0
+    beats = ioi * bpm / 60.0
+    return float(np.exp(-0.5 * (np.log2(beats / IOI_CENTER_BEATS) / IOI_OCTAVES) ** 2))
+
+
 def estimate_tempo(y: np.ndarray, sr: int, *, meter_hint: str | None = None,
                    onset_hint_bpm: float | None = None) -> TempoEstimate:
     """Quarter-note tempo and beat times of an audio signal.
@@ -96,12 +118,13 @@ def estimate_tempo(y: np.ndarray, sr: int, *, meter_hint: str | None = None,
     tracked = float(np.atleast_1d(tracked)[0]) or PRIOR_CENTER_BPM
     acf = _acf(onset, int(fps * 12))
     parts = _meter_parts(meter_hint)
+    ioi = median_ioi_seconds(onset, ANALYSIS_RATE)
     ratios = [1.0, 0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5]
     candidates = {round(tracked * r, 3) for r in ratios if MIN_BPM <= tracked * r <= MAX_BPM}
     scored: list[tuple[float, float]] = []
     for bpm in sorted(candidates):
         period = 60.0 * fps / bpm
-        score = _salience(acf, period) * _prior(bpm)
+        score = _salience(acf, period) * _prior(bpm) * _ioi_fit(bpm, ioi)
         if parts is not None:
             beats_per_bar = parts[0] * 4.0 / parts[1]  # quarter notes per bar
             score *= 1.0 + 0.5 * max(_at(acf, period * beats_per_bar), 0.0)

@@ -1,0 +1,226 @@
+"""Caption benchmark: render music21 corpus pieces with FluidSynth and score what we measure.
+
+    .venv/bin/python bench/caption.py [--per-collection N] [--seconds 30] [--no-audio] [--no-symbolic]
+
+Truth: the key is the notated key as `Song.from_musicxml` reads it (the key signature, its major or
+minor reading chosen by music21's analysis; Dorian-signature chorales follow the final bass note),
+the meter is the notated time signature, the tempo is the quarter-note tempo *we* set (seeded, 60–150
+BPM) when rendering. Pieces longer than ``--seconds`` are cut (their final cadence is lost). Chords are compared with
+music21's `chordify` + root/quality per beat where the piece has several voices.
+
+Prints, for the audio path and the symbolic path: key exact accuracy and MIREX weighted score
+(mir_eval), tempo Acc1 (±4 %) and Acc2 (also ×2, ×3, ×½, ×⅓), meter accuracy, chord accuracy, and
+seconds of analysis per minute of audio. The machine is shared with other work: times are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from tools.config import prepare_environment  # noqa: E402
+
+COLLECTIONS = {  # collection → how many pieces by default (different styles, meters and textures)
+    "bach": 14, "essenFolksong": 10, "oneills1850": 8, "airdsAirs": 6, "ryansMammoth": 6,
+    "miscFolk": 4, "monteverdi": 3, "mozart": 2, "haydn": 2, "beethoven": 2,
+}
+RENDER_RATE = 22050
+
+
+@dataclass
+class Piece:
+    """One corpus piece cut to a length, with the truth we know about it."""
+
+    ident: str
+    collection: str
+    song: object  # tools.music.song.Song
+    key: str
+    meter: str
+    tempo: float
+
+
+def _select(per_collection: dict[str, int], seed: int = 7) -> list[tuple[str, str, str | None]]:
+    from music21 import corpus
+
+    bundle = corpus.corpora.CoreCorpus().metadataBundle
+    by_collection: dict[str, list[tuple[str, str | None]]] = {c: [] for c in per_collection}
+    for entry in bundle._metadataEntries.values():
+        path = str(entry.sourcePath)
+        collection = path.split("/")[0]
+        if collection in by_collection and not path.endswith(".rntxt"):  # analyses, not music
+            by_collection[collection].append((path, entry.number))
+    rng = random.Random(seed)
+    chosen = []
+    for collection, count in per_collection.items():
+        items = sorted(by_collection[collection], key=lambda x: (x[0], str(x[1])))
+        for path, number in rng.sample(items, min(len(items), count * 3)):  # spares for unparsable ones
+            chosen.append((collection, path, number))
+    return chosen
+
+
+def _cut(song, seconds: float):
+    from tools.music.song import Song
+
+    limit = seconds / song.seconds_per_beat
+    bar = song.beats_per_bar
+    limit = max(bar, (limit // bar) * bar)
+
+    def keep(track):
+        notes = [n.model_copy(update={"duration": min(n.duration, limit - n.start)}) for n in track.notes
+                 if n.start < limit]
+        return track.model_copy(update={"notes": notes})
+
+    tracks = [t for t in (keep(t) for t in song.tracks) if t.notes]
+    return Song(title=song.title, key=song.key, tempo_bpm=song.tempo_bpm, meter=song.meter,
+                melody=keep(song.melody), tracks=tracks)
+
+
+def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, seed: int = 7) -> list[Piece]:
+    """Parse, cut and set a tempo for each selected piece (skipping ones music21 cannot read).
+
+    Parsed songs are cached as JSON in ``cache``: parsing multi-tune ABC files takes seconds each.
+    """
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+    from tools.music.song import Song
+
+    rng = random.Random(seed)
+    pieces: list[Piece] = []
+    counts = {c: 0 for c in per_collection}
+    for collection, path, number in _select(per_collection, seed):
+        if counts[collection] >= per_collection[collection]:
+            continue
+        stored = cache / ((f"{path}#{number}" if number else path).replace("/", "_").replace("#", "_") + ".json")
+        if stored.exists():
+            text = stored.read_text()
+            if not text:
+                continue  # known unreadable
+            song = Song.from_json(text)
+        else:
+            try:
+                score = corpus.parse(path, number=int(number)) if number else corpus.parse(path)
+                song = score_to_song(score, title=f"{path}#{number}" if number else path)
+            except Exception:
+                stored.write_text("")
+                continue
+            stored.write_text(song.to_json())
+        if not song.melody.notes:
+            continue
+        tempo = float(rng.randint(60, 150))
+        song = song.model_copy(update={"tempo_bpm": tempo})
+        song = _cut(song, seconds)
+        if song.duration_seconds < 8:
+            continue
+        counts[collection] += 1
+        ident = f"{path}#{number}" if number else path
+        pieces.append(Piece(ident=ident, collection=collection, song=song, key=song.key, meter=song.meter,
+                            tempo=tempo))
+    return pieces
+
+
+def render(piece: Piece, cache: Path) -> np.ndarray:
+    """The piece's audio at RENDER_RATE (mono), cached on disk between runs."""
+    import soundfile
+
+    from tools.music.synth import render_song_audio
+
+    name = piece.ident.replace("/", "_").replace("#", "_") + f"_{piece.tempo:.0f}.flac"
+    path = cache / name
+    if path.exists():
+        y, _ = soundfile.read(str(path), dtype="float32")
+        return y
+    audio = render_song_audio(piece.song, sample_rate=RENDER_RATE)
+    y = audio.mean(axis=1) if audio.ndim == 2 else audio
+    y = (y / max(1e-6, float(np.max(np.abs(y)))) * 0.8).astype(np.float32)
+    soundfile.write(str(path), y, RENDER_RATE)
+    return y
+
+
+def tempo_scores(estimate: float, truth: float) -> tuple[bool, bool]:
+    """MIREX-style Acc1 (±4 %) and Acc2 (±4 % of ×1, ×2, ×3, ×½, ×⅓)."""
+    ok = lambda f: abs(estimate - truth * f) <= 0.04 * truth * f  # noqa: E731
+    return ok(1.0), any(ok(f) for f in (1.0, 2.0, 3.0, 0.5, 1 / 3))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--per-collection", type=int, default=0, help="override every collection's count")
+    parser.add_argument("--seconds", type=float, default=90.0, help="cut longer pieces to this")
+    parser.add_argument("--no-audio", action="store_true")
+    parser.add_argument("--no-symbolic", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    prepare_environment()
+    import mir_eval
+
+    from tools.config import settings
+    from tools.music import analysis
+
+    counts = {c: (args.per_collection or n) for c, n in COLLECTIONS.items()}
+    cache = settings().cache_dir / "bench_caption"
+    (cache / "songs").mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    pieces = load_pieces(counts, args.seconds, cache / "songs")
+    print(f"{len(pieces)} pieces from {len({p.collection for p in pieces})} collections "
+          f"(parsed in {time.perf_counter() - t0:.1f} s)")
+    rows = []
+    for piece in pieces:
+        row = {"piece": piece.ident, "true_key": piece.key, "meter": piece.meter, "tempo": piece.tempo}
+        if not args.no_audio:
+            y = render(piece, cache)
+            row["audio_seconds"] = len(y) / RENDER_RATE
+            start = time.perf_counter()
+            key = analysis.estimate_key_from_audio(y, RENDER_RATE)
+            tempo = analysis.estimate_tempo(y, RENDER_RATE, meter_hint=piece.meter)
+            row["audio_time"] = time.perf_counter() - start
+            row["audio_key"] = key.key
+            row["audio_tempo"] = tempo.bpm
+        if not args.no_symbolic:
+            notes = [n for t in piece.song.all_tracks() if not t.is_drum for n in t.notes]
+            row["sym_key"] = analysis.estimate_key_from_notes(notes).key
+        rows.append(row)
+        if args.verbose:
+            print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()})
+
+    def key_report(field: str, label: str) -> None:
+        got = [r for r in rows if field in r]
+        if not got:
+            return
+        exact = sum(r[field] == r["true_key"] for r in got) / len(got)
+        mirex = statistics.mean(mir_eval.key.weighted_score(r["true_key"], r[field]) for r in got)
+        print(f"{label:<28} exact {exact:6.3f}   MIREX {mirex:6.3f}   (n={len(got)})")
+
+    print()
+    key_report("audio_key", "audio key")
+    key_report("sym_key", "symbolic key")
+    audio = [r for r in rows if "audio_tempo" in r]
+    if audio:
+        acc = [tempo_scores(r["audio_tempo"], r["tempo"]) for r in audio]
+        print(f"{'audio tempo':<28} Acc1 {sum(a for a, _ in acc) / len(acc):6.3f}   "
+              f"Acc2 {sum(b for _, b in acc) / len(acc):6.3f}")
+        per_min = [60.0 * r["audio_time"] / r["audio_seconds"] for r in audio]
+        print(f"{'audio key+tempo s/min':<28} min {min(per_min):.2f}  median {statistics.median(per_min):.2f}")
+        if args.verbose:
+            for r in audio:
+                if not tempo_scores(r["audio_tempo"], r["tempo"])[0]:
+                    print("  tempo miss", r["piece"], r["meter"], r["tempo"], "->", r["audio_tempo"])
+            for r in audio:
+                if r["audio_key"] != r["true_key"]:
+                    print("  key miss", r["piece"], r["true_key"], "->", r["audio_key"])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()

@@ -1,0 +1,196 @@
+"""caption_song (symbolic) and caption_audio (audio → transcription + signal features).
+
+Both build the same attribute dict, so captions of a score and of its recording compare directly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from tools.caption import symbolic
+from tools.caption.describe import Caption, compose_text, genre, mood
+from tools.music.errors import TunesmithError
+from tools.music.song import Song
+from tools.music.theory import parse_key
+
+
+def _common_progression(romans: list[str]) -> str | None:
+    """The most repeated 3–5-chord sequence (longer wins a tie), as MidiCaps reports it."""
+    best, best_count = None, 1
+    for length in (5, 4, 3):
+        counts = Counter(tuple(romans[i:i + length]) for i in range(len(romans) - length + 1))
+        for seq, count in counts.items():
+            if len(set(seq)) > 1 and count > best_count:
+                best, best_count = seq, count
+    return " – ".join(best) if best else (" – ".join(romans[:4]) if len(romans) >= 2 else None)
+
+
+def _chords(song: Song, notes: list, key_name: str) -> dict:
+    from tools.music.analysis.chords import estimate_chords
+    from tools.music.theory import parse_chord, roman_numeral
+
+    key = parse_key(key_name)
+    given = song.chord_timeline()
+    if given:
+        timeline = [{"start_beat": c.start, "beats": c.duration, "symbol": c.symbol,
+                     "roman": roman_numeral(parse_chord(c.symbol), key), "confidence": 1.0} for c in given]
+        origin = "notated"
+    else:
+        found = estimate_chords(notes, key=key, beats_per_bar=song.beats_per_bar)
+        timeline = [{"start_beat": c.start, "beats": c.duration, "symbol": c.symbol, "roman": c.roman,
+                     "confidence": c.confidence} for c in found]
+        origin = "estimated"
+    romans = [c["roman"] for c in timeline]
+    common = [r for r, _ in Counter(romans).most_common(6)]
+    return {"origin": origin, "timeline": timeline[:256], "common": common, "progression": _common_progression(romans),
+            "confidence": round(float(np.mean([c["confidence"] for c in timeline])), 2) if timeline else 0.0}
+
+
+def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter: dict, duration_s: float,
+                   extra: dict | None = None, instruments: list | None = None, vocals: dict | None = None,
+                   focus: str | None = None) -> Caption:
+    """Shared second half of both paths: everything measured from the notes, then the text."""
+    notes = symbolic.pitched_notes(song)
+    kind, texture_conf, voices = symbolic.texture(notes)
+    drums = any(t.is_drum and t.notes for t in song.all_tracks())
+    density = len(notes) / max(duration_s, 1e-6)
+    lufs = (extra or {}).get("loudness", {}).get("integrated_lufs")
+    attributes = {
+        "source": source,
+        "duration_s": round(duration_s, 2),
+        "tempo": tempo,
+        "meter": meter,
+        "key": {"key": key_estimate.key, "mode": parse_key(key_estimate.key).mode,
+                "confidence": key_estimate.confidence, "candidates": [list(c) for c in key_estimate.candidates[:3]]},
+        "chords": _chords(song, notes, key_estimate.key),
+        "instruments": instruments if instruments is not None else symbolic.instruments(song),
+        "texture": {"kind": kind, "voices": voices, "confidence": texture_conf},
+        "vocals": vocals if vocals is not None else dict(zip(("present", "confidence"), symbolic.vocals(song))),
+        "melodic_range": symbolic.melodic_range(song),
+        "structure": symbolic.structure(notes, song.beats_per_bar),
+        "note_density_per_s": round(density, 2),
+    }
+    attributes.update(extra or {})
+    attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], density=density, lufs=lufs)
+    attributes["genre"] = genre(texture=kind, voices=voices, drums=drums, tempo_bpm=tempo["bpm"])
+    return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
+
+
+def caption_song(song: Song, *, focus: str | None = None) -> Caption:
+    """Caption a Song (from MIDI, MusicXML, ABC or a song artifact) from its notes.
+
+    The key is *estimated* from the notes (the file's notated key is reported beside it as
+    ``notated_key``); tempo and meter are the file's own.
+
+    Raises:
+        TunesmithError: the song has no pitched notes.
+    """
+    from tools.music.analysis import estimate_key_from_notes
+
+    notes = symbolic.pitched_notes(song)
+    if not notes:
+        raise TunesmithError("The song has no pitched notes to describe")
+    key = estimate_key_from_notes(notes)
+    return describe_notes(song, source="symbolic", key_estimate=key,
+                          tempo={"bpm": round(song.tempo_bpm, 2), "confidence": 1.0, "origin": "file"},
+                          meter={"meter": song.meter, "confidence": 1.0, "origin": "file"},
+                          duration_s=song.duration_seconds, extra={"notated_key": song.key,
+                                                                   "title": song.title}, focus=focus)
+
+
+def load_audio(path: Path) -> tuple[np.ndarray, int]:
+    """Decode an audio file to float32 (frames, channels): soundfile first, PyAV for m4a and others.
+
+    Raises:
+        TunesmithError: the file cannot be decoded as audio.
+    """
+    import soundfile
+
+    try:
+        y, sr = soundfile.read(str(path), dtype="float32", always_2d=True)
+        return y, int(sr)
+    except Exception:
+        pass
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            stream = next(s for s in container.streams if s.type == "audio")
+            frames = [f.to_ndarray() for f in container.decode(stream)]
+            sr = int(stream.rate)
+        data = np.concatenate(frames, axis=1) if frames else np.zeros((1, 0))
+        if data.dtype.kind == "i":
+            data = data / float(np.iinfo(data.dtype).max)
+        return data.T.astype(np.float32), sr
+    except Exception as error:  # PyAV raises many kinds for broken files
+        raise TunesmithError(f"{path.name} is not readable audio: {error}") from error
+
+
+def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None, *, focus: str | None = None,
+                  title: str | None = None) -> Caption:
+    """Caption audio: tempo, meter, key, loudness from the signal; chords, texture, range and form
+    from the basic-pitch transcription; the key combines the chroma's and the notes' evidence.
+
+    Raises:
+        TunesmithError: unreadable, silent, too short or malformed audio.
+    """
+    from tools.music import analysis
+    from tools.music.analysis.key import key_from_profile, pitch_class_histogram, chroma_profile, final_bass_from_audio
+    from tools.music.analysis.meter import estimate_meter
+    from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
+    from tools.music.analysis.transcribe import events_to_notes, transcribe
+    from tools.music.song import Track
+
+    if isinstance(path_or_array, (str, Path)):
+        path = Path(path_or_array)
+        y, sr = load_audio(path)
+        title = title or path.stem
+    else:
+        if sr is None:
+            raise TunesmithError("caption_audio needs the sample rate with an array")
+        y = path_or_array
+    mono = to_mono(y, sr, min_seconds=2.0)
+    duration = len(mono) / ANALYSIS_RATE
+    events = transcribe(mono, ANALYSIS_RATE)
+    if len(events) < 4:
+        raise TunesmithError("No musical notes were heard in the audio", hint="is it music? speech and noise have no notes")
+    tempo = analysis.estimate_tempo(mono, ANALYSIS_RATE)
+    meter = estimate_meter(mono, ANALYSIS_RATE, bpm=tempo.bpm)
+    notes = events_to_notes(events, tempo.bpm)
+    # key: chroma and transcribed notes both vote (each profile correlation in −1..1)
+    chroma = chroma_profile(mono, ANALYSIS_RATE)
+    hist = pitch_class_histogram(notes)
+    combined = chroma / max(chroma.sum(), 1e-9) + hist / max(hist.sum(), 1e-9)
+    key = key_from_profile(combined, final_bass_pc=final_bass_from_audio(mono, ANALYSIS_RATE))
+    loud = analysis.measure_loudness(y, sr)
+    song = Song(title=title or "audio", key=key.key, tempo_bpm=tempo.bpm, meter=meter.meter,
+                melody=Track(name="Transcribed", program=0, role="comp", notes=notes))
+    registers = _register_words(events)
+    instruments = [{"name": registers, "share": 1.0, "confidence": 0.3}]
+    return describe_notes(song, source="audio", key_estimate=key,
+                          tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512])},
+                          meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,
+                          instruments=instruments, vocals={"present": None, "confidence": 0.0,
+                                                           "note": "vocal detection on audio is not implemented"},
+                          extra={"loudness": {"integrated_lufs": loud.integrated_lufs,
+                                              "true_peak_dbfs": loud.true_peak_dbfs,
+                                              "loudness_range_lu": loud.loudness_range_lu,
+                                              "peak_to_loudness_db": loud.peak_to_loudness_db},
+                                 "title": title, "transcribed_notes": len(events)}, focus=focus)
+
+
+def _register_words(events) -> str:
+    """An honest audio 'instrument' estimate: the pitched register of the transcription."""
+    pitches = np.array([e.pitch for e in events])
+    low, high = np.percentile(pitches, 10), np.percentile(pitches, 90)
+    parts = []
+    if low < 48:
+        parts.append("bass-register")
+    if high > 72:
+        parts.append("treble-register")
+    if not parts:
+        parts.append("mid-register")
+    return " and ".join(parts) + " pitched instruments"

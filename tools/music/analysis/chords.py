@@ -1,0 +1,112 @@
+"""Chords from notes: per bar (split in two when the halves disagree), matched against templates.
+
+Why templates over notes rather than a model: notes come either from the score or from the
+transcription, both exact enough that "which triad or seventh covers most of the sounding
+duration, with the bass on its root" names the chord the way a harmony textbook would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from tools.music.theory import Key, chord_symbol, parse_chord, roman_numeral
+
+TEMPLATES = {"": (0, 4, 7), "m": (0, 3, 7), "dim": (0, 3, 6), "7": (0, 4, 7, 10), "m7": (0, 3, 7, 10),
+             "maj7": (0, 4, 7, 11)}
+SEVENTH_PENALTY = 0.15  # a seventh must earn its fourth note: prefer the triad on a tie
+
+
+@dataclass(frozen=True)
+class TimedChord:
+    """A chord over a span of quarter-note beats, with its Roman numeral in the key and a fit 0..1."""
+
+    start: float
+    duration: float
+    symbol: str
+    roman: str
+    confidence: float
+
+
+def _weights(notes, start: float, end: float) -> tuple[np.ndarray, int | None]:
+    weights = np.zeros(12)
+    bass_pitch, bass_weight = None, 0.0
+    for n in notes:
+        overlap = min(n.start + n.duration, end) - max(n.start, start)
+        if overlap <= 0:
+            continue
+        weights[n.pitch % 12] += overlap
+    low = [n for n in notes if min(n.start + n.duration, end) - max(n.start, start) > 0]
+    if low:
+        lowest = min(low, key=lambda n: (n.pitch, -n.duration))
+        bass_pitch, bass_weight = lowest.pitch % 12, 1.0
+    return weights, bass_pitch if bass_weight else None
+
+
+def best_chord(weights: np.ndarray, bass: int | None) -> tuple[int, str, float]:
+    """(root, quality, fit) of the template that explains most of the sounding duration."""
+    total = weights.sum()
+    best = (0, "", -1.0)
+    for root in range(12):
+        for quality, intervals in TEMPLATES.items():
+            tones = [(root + i) % 12 for i in intervals]
+            inside = weights[tones].sum() / total
+            # every chord tone should sound: a missing third or fifth counts against it
+            missing = sum(1 for t in tones if weights[t] < 0.05 * total) / len(tones)
+            score = inside - 0.5 * missing - (SEVENTH_PENALTY if len(intervals) == 4 else 0.0)
+            score += 0.1 if bass == root else 0.0
+            if score > best[2]:
+                best = (root, quality, score)
+    return best
+
+
+def estimate_chords(notes: Iterable, *, key: Key, beats_per_bar: float, total_beats: float | None = None,
+                    split_bars: bool = True) -> list[TimedChord]:
+    """Timed chords of pitched notes (drums excluded by the caller), merged when repeated.
+
+    Args:
+        notes: objects with pitch, start and duration in beats.
+        key: the key the Roman numerals are written in.
+        beats_per_bar: the bar length in quarter notes.
+        total_beats: the end of the music (default: the last note's end).
+        split_bars: try two chords per bar when the halves fit different chords better.
+    """
+    notes = [n for n in notes if n.duration > 0]
+    if not notes:
+        return []
+    end = total_beats if total_beats is not None else max(n.start + n.duration for n in notes)
+    spans: list[tuple[float, float, int, str, float]] = []
+    bar_start = 0.0
+    while bar_start < end - 1e-6:
+        bar_end = min(bar_start + beats_per_bar, end)
+        weights, bass = _weights(notes, bar_start, bar_end)
+        if weights.sum() <= 0:
+            bar_start += beats_per_bar
+            continue
+        whole = best_chord(weights, bass)
+        chosen = [(bar_start, bar_end, *whole)]
+        if split_bars and beats_per_bar >= 2:
+            mid = bar_start + (bar_end - bar_start) / 2
+            halves = []
+            for a, b in ((bar_start, mid), (mid, bar_end)):
+                w, bs = _weights(notes, a, b)
+                if w.sum() > 0:
+                    halves.append((a, b, *best_chord(w, bs)))
+            if len(halves) == 2 and halves[0][2:4] != halves[1][2:4] and \
+                    min(halves[0][4], halves[1][4]) > whole[2] + 0.1:
+                chosen = halves
+        spans.extend((a, b - a, root, quality, fit) for a, b, root, quality, fit in chosen)
+        bar_start += beats_per_bar
+    merged: list[TimedChord] = []
+    for start, length, root, quality, fit in spans:
+        symbol = chord_symbol(root, quality, key)
+        if merged and merged[-1].symbol == symbol and abs(merged[-1].start + merged[-1].duration - start) < 1e-6:
+            last = merged[-1]
+            merged[-1] = TimedChord(last.start, last.duration + length, symbol, last.roman,
+                                    max(last.confidence, round(float(np.clip(fit, 0, 1)), 3)))
+            continue
+        merged.append(TimedChord(round(start, 3), round(length, 3), symbol,
+                                 roman_numeral(parse_chord(symbol), key), round(float(np.clip(fit, 0, 1)), 3)))
+    return merged
