@@ -145,7 +145,11 @@ def transcribe(path: Path, *, max_seconds: float) -> Song:
     # deferred: basic_pitch pulls in onnxruntime and resampy
     from basic_pitch.inference import predict
 
-    _, _, events = predict(str(path), model_or_model_path=str(model))
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # basic-pitch prints progress; --json output must stay clean
+        _, _, events = predict(str(path), model_or_model_path=str(model))
     if not events:
         raise TunesmithError(f"No notes were heard in {path.name}", hint="a clearer recording of the tune helps")
     y, sr = librosa.load(str(path), sr=22050, mono=True)
