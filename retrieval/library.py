@@ -43,7 +43,11 @@ class Hit:
 _STOP = {"with", "from", "that", "this", "some", "music", "song", "songs", "tune", "tunes", "piece", "pieces",
          "major", "minor", "time", "slow", "fast", "like", "play", "find", "give", "about", "into", "their", "them",
          "folk", "irish", "german", "scottish", "chorale", "chorales", "reel", "reels", "jigs", "hornpipe", "words",
-         "lyrics", "instrumental", "melody", "mode", "dance", "bach", "palestrina"}
+         "lyrics", "instrumental", "melody", "mode", "dance", "bach", "palestrina",
+         # words that name a collection select it through the filters; they are not title words
+         "o'neill", "o'neill's", "oneill", "ryan", "ryan's", "mammoth", "aird", "aird's", "essen", "monteverdi",
+         "josquin", "trecento", "beethoven", "mozart", "haydn", "schumann", "fiddle", "volkslied", "scots",
+         "madrigal", "madrigals", "hymn", "hymns", "lutheran", "collection", "medieval", "italian", "scottish"}
 
 
 def title_words(text: str) -> set[str]:
@@ -380,7 +384,8 @@ class Library:
             record = records[track_id]
             failed = self.violations(record, parsed)
             sem = semantic.get(track_id)
-            score = -0.25 * len(failed) + self.soft_bonus(record, parsed) + 0.3 * title_match.get(track_id, 0.0)
+            # a relaxed hit never outranks one that passes every filter
+            score = -2.0 * len(failed) + self.soft_bonus(record, parsed) + 0.3 * title_match.get(track_id, 0.0)
             if feature_scores is not None:
                 score += (0.5 * (sem or 0.0) + 0.5 * float(feature_scores[position])) if sem is not None else float(feature_scores[position])
             else:
