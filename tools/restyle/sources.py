@@ -176,6 +176,8 @@ def _tempo(y: np.ndarray, sr: int) -> float:
 
         tempo, _ = estimate_tempo(y, sr)
     tempo = float(tempo)
+    while tempo > 160:  # beat trackers double the tempo of plain tunes; a hummed line is rarely this fast
+        tempo /= 2
     if not 40 <= tempo <= 220:
         tempo = 100.0
     return tempo
