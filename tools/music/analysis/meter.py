@@ -29,7 +29,7 @@ def estimate_meter(y: np.ndarray, sr: int, *, bpm: float) -> MeterEstimate:
     from tools.music.analysis.tempo import _acf, _at
 
     mono = to_mono(y, sr, min_seconds=2.0)
-    onset = librosa.onset.onset_strength(y=mono, sr=ANALYSIS_RATE, hop_length=HOP, aggregate=np.median)
+    onset = librosa.onset.onset_strength(y=mono, sr=ANALYSIS_RATE, hop_length=HOP)
     fps = ANALYSIS_RATE / HOP
     beat = 60.0 * fps / bpm
     acf = _acf(onset, int(beat * 9) + 4)

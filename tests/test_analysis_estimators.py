@@ -1,0 +1,137 @@
+"""Key, tempo and loudness estimators on audio we render (known truth) and on corpus notes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tools.music import analysis
+from tools.music.errors import TunesmithError
+from tools.music.song import Note, Section, Song, Track
+from tools.music.theory import parse_chord
+
+SR = 22050
+PROGRESSION = ["G", "C", "D", "G", "Em", "C", "D", "G"]
+
+
+def build_song(key: str = "G major", tempo: float = 96.0, chords: list[str] = PROGRESSION) -> Song:
+    """Eight bars: a flute tune on chord tones, piano chords on every beat, bass roots on 1 and 3."""
+    melody, comp, bass = [], [], []
+    for bar, symbol in enumerate(chords):
+        chord = parse_chord(symbol)
+        root = 48 + chord.root if chord.root < 7 else 36 + chord.root
+        tones = [60 + (chord.root + i) % 12 for i in chord.intervals]
+        for beat in (0.0, 1.0, 2.0, 3.0):
+            if beat in (0.0, 2.0):
+                bass.append(Note(pitch=root, start=bar * 4 + beat, duration=1.9, velocity=100))
+            comp.extend(Note(pitch=p, start=bar * 4 + beat, duration=0.9, velocity=70) for p in tones)
+        line = [tones[2] + 12, tones[1] + 12, tones[0] + 12, tones[1] + 12] if bar < 7 else [tones[0] + 12]
+        for i, pitch in enumerate(line):
+            melody.append(Note(pitch=pitch, start=bar * 4 + i, duration=0.95 if bar < 7 else 4.0, velocity=95))
+    return Song(title="test tune", key=key, tempo_bpm=tempo, meter="4/4",
+                sections=[Section(name="verse 1", kind="verse", start_bar=0, bars=8, chords=chords)],
+                melody=Track(name="Flute", program=73, role="melody", notes=melody),
+                tracks=[Track(name="Piano", program=0, role="comp", notes=comp),
+                        Track(name="Bass", program=33, role="bass", notes=bass)])
+
+
+@pytest.fixture(scope="module")
+def rendered() -> tuple[Song, np.ndarray]:
+    from tools.music.synth import render_song_audio
+
+    song = build_song()
+    return song, render_song_audio(song, sample_rate=SR)
+
+
+def test_key_from_rendered_audio(rendered):
+    _, audio = rendered
+    estimate = analysis.estimate_key_from_audio(audio, SR)
+    assert estimate.key == "G major"
+    assert 0 < estimate.confidence <= 1
+    key, confidence = estimate  # unpacks like the song engine expects
+    assert key == "G major" and confidence == estimate.confidence
+
+
+def test_key_accepts_channels_first_and_mono(rendered):
+    _, audio = rendered
+    assert analysis.estimate_key_from_audio(audio.T.copy(), SR).key == "G major"
+    assert analysis.estimate_key_from_audio(audio.mean(axis=1), SR).key == "G major"
+
+
+def test_tempo_from_rendered_audio(rendered):
+    song, audio = rendered
+    estimate = analysis.estimate_tempo(audio, SR, meter_hint="4/4")
+    assert abs(estimate.bpm - song.tempo_bpm) <= 0.04 * song.tempo_bpm
+    beats = np.diff(estimate.beats)
+    assert len(estimate.beats) >= 20
+    assert abs(np.median(beats) - 60 / song.tempo_bpm) < 0.03
+
+
+@pytest.mark.parametrize("tempo", [72.0, 140.0])
+def test_tempo_other_speeds(tempo):
+    from tools.music.synth import render_song_audio
+
+    song = build_song(tempo=tempo)
+    audio = render_song_audio(song, sample_rate=SR)[: int(SR * 12)]
+    assert abs(analysis.estimate_tempo(audio, SR).bpm - tempo) <= 0.04 * tempo
+
+
+def test_minor_key_from_audio():
+    from tools.music.synth import render_song_audio
+
+    song = build_song(key="A minor", chords=["Am", "Dm", "E", "Am", "F", "Dm", "E", "Am"])
+    assert analysis.estimate_key_from_audio(render_song_audio(song, sample_rate=SR), SR).key == "A minor"
+
+
+def test_key_from_corpus_notes():
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+
+    chorale = score_to_song(corpus.parse("bach/bwv66.6"))  # notated in F# minor (three sharps, ends on F#)
+    notes = [n for t in chorale.all_tracks() for n in t.notes]
+    assert analysis.estimate_key_from_notes(notes).key == "F# minor"
+    song = build_song()
+    assert analysis.estimate_key_from_notes(song.melody.notes + song.tracks[0].notes).key == "G major"
+
+
+def test_loudness_reference_sine():
+    # BS.1770: a full-scale 997 Hz sine in one channel reads −3.01 LUFS
+    t = np.arange(48000 * 10) / 48000
+    sine = np.sin(2 * np.pi * 997 * t).astype(np.float32)
+    assert analysis.integrated_lufs(sine, 48000) == pytest.approx(-3.01, abs=0.1)
+    assert analysis.integrated_lufs(sine * 0.5, 48000) == pytest.approx(-3.01 - 6.02, abs=0.1)
+    assert analysis.true_peak_dbfs(sine * 0.5, 48000) == pytest.approx(-6.02, abs=0.1)
+    steady = analysis.loudness_range(sine, 48000)
+    assert steady < 0.5
+    stepped = np.concatenate([sine * 0.1, sine])  # 20 dB step
+    assert analysis.loudness_range(stepped, 48000) > 15
+
+
+def test_loudness_of_rendered_mix(rendered):
+    _, audio = rendered
+    stats = analysis.measure_loudness(audio, SR)
+    assert -40 < stats.integrated_lufs < 0
+    assert stats.true_peak_dbfs >= 20 * np.log10(np.abs(audio).max()) - 0.01
+    assert stats.peak_to_loudness_db == pytest.approx(stats.true_peak_dbfs - stats.integrated_lufs, abs=0.02)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros(SR * 3, dtype=np.float32), "silent"),
+    (np.full(SR * 3, np.nan, dtype=np.float32), "NaN"),
+    (np.ones(100, dtype=np.float32), "lasts"),
+    ([0.1, 0.2], "numpy array"),
+    (np.zeros((2, 3, 4)), "shape"),
+])
+def test_bad_audio_is_refused(bad, message):
+    with pytest.raises(TunesmithError, match=message):
+        analysis.estimate_key_from_audio(bad, SR)
+    with pytest.raises(TunesmithError):
+        analysis.estimate_tempo(bad, SR)
+
+
+def test_bad_rate_and_empty_notes():
+    with pytest.raises(TunesmithError, match="Sample rate"):
+        analysis.integrated_lufs(np.ones(SR, dtype=np.float32), 0)
+    with pytest.raises(TunesmithError, match="no pitched notes"):
+        analysis.estimate_key_from_notes([])
