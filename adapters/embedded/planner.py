@@ -99,7 +99,7 @@ class EmbeddedPlanner:
         if reading.intent == "respond" or (reading.confidence < MIN_CONFIDENCE
                                            and respond.looks_like_gibberish(context.text)):
             return _respond_plan(context.text, reading.confidence)
-        if respond.looks_like_gibberish(context.text) and reading.confidence < 0.9:
+        if reading.confidence < 0.9 and respond.looks_like_gibberish(context.text):
             return _respond_plan(context.text, reading.confidence)
         try:
             return plan_from_reading(context, reading)
