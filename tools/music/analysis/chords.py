@@ -62,6 +62,23 @@ def best_chord(weights: np.ndarray, bass: int | None) -> tuple[int, str, float]:
     return best
 
 
+def _split(notes, start: float, end: float, whole: tuple[int, str, float], min_beats: float = 1.0) -> list:
+    """Halve a span while both halves fit different chords clearly better (down to one beat)."""
+    if end - start < 2 * min_beats - 1e-6:
+        return [(start, end, *whole)]
+    mid = start + (end - start) / 2
+    halves = []
+    for a, b in ((start, mid), (mid, end)):
+        w, bass = _weights(notes, a, b)
+        if w.sum() <= 0:
+            return [(start, end, *whole)]
+        halves.append((a, b, best_chord(w, bass)))
+    (a1, b1, c1), (a2, b2, c2) = halves
+    if c1[:2] != c2[:2] and (c1[2] + c2[2]) / 2 > whole[2] + 0.05:
+        return _split(notes, a1, b1, c1, min_beats) + _split(notes, a2, b2, c2, min_beats)
+    return [(start, end, *whole)]
+
+
 def estimate_chords(notes: Iterable, *, key: Key, beats_per_bar: float, total_beats: float | None = None,
                     split_bars: bool = True) -> list[TimedChord]:
     """Timed chords of pitched notes (drums excluded by the caller), merged when repeated.
@@ -85,18 +102,8 @@ def estimate_chords(notes: Iterable, *, key: Key, beats_per_bar: float, total_be
         if weights.sum() <= 0:
             bar_start += beats_per_bar
             continue
-        whole = best_chord(weights, bass)
-        chosen = [(bar_start, bar_end, *whole)]
-        if split_bars and beats_per_bar >= 2:
-            mid = bar_start + (bar_end - bar_start) / 2
-            halves = []
-            for a, b in ((bar_start, mid), (mid, bar_end)):
-                w, bs = _weights(notes, a, b)
-                if w.sum() > 0:
-                    halves.append((a, b, *best_chord(w, bs)))
-            if len(halves) == 2 and halves[0][2:4] != halves[1][2:4] and \
-                    min(halves[0][4], halves[1][4]) > whole[2] + 0.1:
-                chosen = halves
+        chosen = _split(notes, bar_start, bar_end, best_chord(weights, bass)) if split_bars else \
+            [(bar_start, bar_end, *best_chord(weights, bass))]
         spans.extend((a, b - a, root, quality, fit) for a, b, root, quality, fit in chosen)
         bar_start += beats_per_bar
     merged: list[TimedChord] = []

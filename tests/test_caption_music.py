@@ -1,0 +1,133 @@
+"""caption_music on real files: a corpus chorale, a Tunesmith song (symbolic, MIDI, rendered audio),
+and files that must be refused with a clear message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from tools.caption import caption_audio, caption_music, caption_song
+from tools.music.errors import TunesmithError
+from tools.registry import ToolContext
+
+from test_analysis_estimators import SR, build_song
+
+
+@pytest.fixture(scope="module")
+def song():
+    song = build_song(key="A minor", tempo=110.0, chords=["Am", "Dm", "E", "Am", "F", "Dm", "E", "Am"])
+    # sing the tune: lyrics make it a vocal part
+    for i, note in enumerate(song.melody.notes):
+        note.syllable, note.line = ("la", 0)
+    song.sections[0].lyrics = ["la la la"]
+    return song
+
+
+def test_caption_song_attributes(song):
+    caption = caption_song(song)
+    a = caption.attributes
+    assert a["key"]["key"] == "A minor"
+    assert a["meter"]["meter"] == "4/4" and a["tempo"]["bpm"] == 110.0
+    romans = [c["roman"] for c in a["chords"]["timeline"]]
+    assert a["chords"]["origin"] == "notated" and romans[:4] == ["i", "iv", "V", "i"]
+    assert a["vocals"]["present"] is True
+    assert {i["name"] for i in a["instruments"]} == {"Flute", "Acoustic Grand Piano", "Electric Bass (finger)"}
+    assert a["melodic_range"]["semitones"] > 0
+    assert "A minor" in caption.text and "110 BPM" in caption.text
+
+
+def test_estimated_chords_without_symbols(song):
+    bare = song.model_copy(update={"sections": []})
+    timeline = caption_song(bare).attributes["chords"]["timeline"]
+    assert [c["symbol"] for c in timeline][:4] == ["Am", "Dm", "E", "Am"]
+    assert [c["roman"] for c in timeline][:3] == ["i", "iv", "V"]
+
+
+def test_corpus_chorale():
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+
+    a = caption_song(score_to_song(corpus.parse("bach/bwv66.6"))).attributes
+    assert a["key"]["key"] == "F# minor" and a["meter"]["meter"] == "4/4"
+    assert a["texture"]["kind"] == "homophonic" and a["texture"]["voices"] >= 3
+    assert a["genre"]["name"] == "chorale / hymn"
+    romans = {c["roman"].rstrip("7") for c in a["chords"]["timeline"]}
+    assert {"i", "V"} <= romans
+
+
+def test_tool_on_midi_and_abc(song, tmp_path):
+    midi = song.to_midi(tmp_path / "tune.mid")
+    result = caption_music.invoke({"source": str(midi), "focus": "key"}, ToolContext(workdir=tmp_path))
+    assert result.kind == "caption" and result.data["attributes"]["key"]["key"] == "A minor"
+    assert result.summary.startswith(result.summary.split(".")[0])  # first sentence states the key
+    assert "A minor" in result.summary.split(".")[0]
+    abc = tmp_path / "tune.abc"
+    abc.write_text("X:1\nT:Test\nM:3/4\nL:1/4\nK:D\nD F A | d2 A | B G E | F3 | D F A | d2 c | B A G | F2 E | D3 |]\n")
+    a = caption_music.invoke({"source": str(abc)}, ToolContext(workdir=tmp_path)).data["attributes"]
+    assert a["meter"]["meter"] == "3/4" and a["key"]["key"] == "D major"
+
+
+def test_audio_caption(song):
+    from tools.music.synth import render_song_audio
+
+    audio = render_song_audio(song, sample_rate=SR)
+    caption = caption_audio(audio, SR)
+    a = caption.attributes
+    assert a["key"]["key"] == "A minor"
+    assert abs(a["tempo"]["bpm"] - 110) <= 0.04 * 110
+    assert a["loudness"]["integrated_lufs"] < 0 and a["transcribed_notes"] > 20
+    assert a["chords"]["timeline"] and caption.source == "audio"
+    assert abs(a["duration_s"] - audio.shape[0] / SR) < 0.1
+
+
+def test_bad_files_are_refused(tmp_path):
+    ctx = ToolContext(workdir=tmp_path)
+    corrupt = tmp_path / "broken.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(range(256)) * 4)
+    silent = tmp_path / "silent.wav"
+    soundfile.write(str(silent), np.zeros(SR * 3, dtype=np.float32), SR)
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not music, only words")
+    empty = tmp_path / "empty.mid"
+    empty.write_bytes(b"")
+    for path, message in ((silent, "silent"), (text, "looks like"), (empty, "empty")):
+        with pytest.raises(TunesmithError, match=message):
+            caption_music.invoke({"source": str(path)}, ctx)
+    with pytest.raises(TunesmithError):
+        caption_music.invoke({"source": str(corrupt)}, ctx)
+    with pytest.raises(TunesmithError, match="not found"):
+        caption_music.invoke({"source": str(tmp_path / "missing.wav")}, ctx)
+
+
+def test_too_long_audio_is_refused(tmp_path, monkeypatch):
+    from tools.config import settings
+
+    long_file = tmp_path / "long.wav"
+    soundfile.write(str(long_file), (0.1 * np.sin(np.arange(SR * 5) * 0.05)).astype(np.float32), SR)
+    monkeypatch.setattr(settings(), "max_audio_seconds", 2.0)
+    with pytest.raises(TunesmithError, match="limit"):
+        caption_music.invoke({"source": str(long_file)}, ToolContext(workdir=tmp_path))
+
+
+def test_cli_json(song, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from ui.commands.caption import register
+
+    app = typer.Typer()
+    app.callback()(lambda: None)  # keep `caption` a sub-command, as in the real `tunesmith` app
+    register(app)
+
+    midi = song.to_midi(tmp_path / "tune.mid")
+    result = CliRunner().invoke(app, ["caption", str(midi), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["attributes"]["key"]["key"] == "A minor"
+    bad = CliRunner().invoke(app, ["caption", str(tmp_path / "nope.mid")])
+    assert bad.exit_code == 1 and "not found" in bad.output
