@@ -133,9 +133,10 @@ def extend_span(text: str, span: str | None) -> str | None:
     """A tagged span grown to the end of its clause ("my dog" → "my dog Biscuit")."""
     if not span:
         return span
-    start = text.find(span)
-    if start < 0:
+    match = re.search(r"(?<![\w'])" + re.escape(span) + r"(?![\w'])", text)
+    if not match:
         return span
+    start = match.start()
     rest = text[start + len(span):]
     stop = _CLAUSE_END.search(rest)
     tail = rest[:stop.start()] if stop else rest

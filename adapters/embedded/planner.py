@@ -44,6 +44,11 @@ def _spans(tags: list[str], offsets: list[tuple[int, int]], text: str, start: in
     def close() -> None:
         if current:
             label, s, e = current
+            # snap to whole words: a span may start or end inside a word piece ("lul|##lab|##ies")
+            while s > start and (text[s - 1].isalnum() or text[s - 1] == "'"):
+                s -= 1
+            while e < len(text) and (text[e].isalnum() or text[e] == "'"):
+                e += 1
             found.setdefault(label, []).append(text[s:e])
 
     for tag, (s, e) in zip(tags, offsets):
