@@ -114,3 +114,14 @@ def test_plain_torch_encoder_matches_transformers_bert():
         expected = reference(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"]).last_hidden_state
         got = ours(encoded["input_ids"], encoded["attention_mask"]).last_hidden_state
     assert torch.allclose(expected, got, atol=1e-4)
+
+
+def test_style_phrases_map_to_presets(planner):
+    from adapters.normalize import presets
+
+    assert planner.nearest_preset("jazz trio") == ("jazz", 1.0)
+    preset, score = planner.nearest_preset("string quartet")
+    assert preset in presets()["genres"] and 0.0 < score < 1.0
+    assert planner.nearest_preset("tango")[0] == "waltz"  # by embedding: the closest dance preset
+    plan = planner.plan(SONG + [_user("do a jazz trio version of it")])
+    assert plan.thought.attributes["preset"] == "jazz"

@@ -91,6 +91,39 @@ class EmbeddedPlanner:
                              reference=self.labels.references[int(reference_logits[0].argmax())],
                              spans=_spans(tags, offsets, text, start))
 
+    def embed(self, phrases: list[str]):
+        """Mean-pooled, normalised sentence embeddings from the untuned MiniLM.
+
+        The routing encoder's LoRA bends its space toward intents, so similarity uses the base
+        model, loaded on first use (≈0.2 s) only by turns that need it.
+        """
+        if not hasattr(self, "_base_encoder"):
+            from adapters.embedded.encoder import build_encoder
+
+            self._base_encoder = build_encoder(net_io.base_model_path())
+        vectors = []
+        with self._lock, self._torch.inference_mode():
+            for phrase in phrases:
+                encoded = self.tokenizer(phrase)
+                states = self._base_encoder(encoded["input_ids"], encoded["attention_mask"]).last_hidden_state
+                vectors.append(states[0].mean(0))
+        stacked = self._torch.stack(vectors)
+        return stacked / stacked.norm(dim=-1, keepdim=True)
+
+    def nearest_preset(self, phrase: str) -> tuple[str, float]:
+        """The song preset closest to a style phrase by embedding ("jazz trio" → jazz), and the cosine."""
+        from adapters.normalize import find_genre, presets
+
+        named = find_genre(phrase)
+        if named:
+            return named, 1.0
+        names = presets()["genres"]
+        if not hasattr(self, "_preset_vectors"):
+            self._preset_vectors = self.embed([f"{name} music" for name in names])
+        scores = self._preset_vectors @ self.embed([f"{phrase} music"])[0]
+        best = int(scores.argmax())
+        return names[best], float(scores[best])
+
     # -- planning ---------------------------------------------------------------------------
     def plan(self, messages: list[Message]) -> Plan:
         messages = [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
@@ -107,9 +140,15 @@ class EmbeddedPlanner:
         if reading.confidence < 0.9 and respond.looks_like_gibberish(context.text):
             return _respond_plan(context.text, reading.confidence)
         try:
-            return plan_from_reading(context, reading)
+            plan = plan_from_reading(context, reading)
         except build.MissingSource as missing:
             return _missing_plan(context, reading, missing)
+        style = plan.calls[0].args.get("target_style") if plan.calls else None
+        if style:  # the song preset the requested style is closest to, for the restyler
+            preset, score = self.nearest_preset(style)
+            plan.thought.attributes["preset"] = preset
+            plan.thought.attributes["preset_similarity"] = round(score, 3)
+        return plan
 
 
 def plan_from_reading(context: Context, reading: build.Reading) -> Plan:
