@@ -154,6 +154,48 @@ def tempo_scores(estimate: float, truth: float) -> tuple[bool, bool]:
     return ok(1.0), any(ok(f) for f in (1.0, 2.0, 3.0, 0.5, 1 / 3))
 
 
+def meter_family(meter: str) -> tuple[float, bool]:
+    """Bar length in quarter notes and whether the beat divides in three (2/2 ≡ 4/4, 6/8 ≠ 3/4)."""
+    from tools.music.theory import bar_beats, parse_meter
+
+    num, den = parse_meter(meter)
+    return bar_beats(meter), den == 8 and num % 3 == 0
+
+
+def music21_beat_chords(song) -> dict[int, tuple[int, str]]:
+    """Reference chords: music21's root and quality of the notes sounding on each beat (≥ 3 pitch classes)."""
+    from music21 import chord as m21chord
+
+    notes = [n for t in song.all_tracks() if not t.is_drum for n in t.notes]
+    end = int(max(n.start + n.duration for n in notes))
+    ref = {}
+    for beat in range(end):
+        pitches = sorted({n.pitch for n in notes if n.start <= beat + 0.01 < n.start + n.duration})
+        if len({p % 12 for p in pitches}) < 3:
+            continue
+        c = m21chord.Chord(pitches)
+        if c.quality in ("major", "minor"):
+            ref[beat] = (c.root().pitchClass, c.quality)
+    return ref
+
+
+def chord_accuracy(ref: dict[int, tuple[int, str]], timeline: list, beat_scale: float = 1.0) -> tuple[int, int]:
+    """(matches, compared): root and major/minor third of our chord at each reference beat."""
+    from tools.music.theory import parse_chord
+
+    hits = total = 0
+    for beat, (root, quality) in ref.items():
+        at = beat * beat_scale
+        span = next((c for c in timeline if c["start_beat"] <= at + 1e-6 < c["start_beat"] + c["beats"]), None)
+        total += 1
+        if span is None:
+            continue
+        chord = parse_chord(span["symbol"])
+        ours = "minor" if chord.is_minor else "major"
+        hits += int(chord.root == root and ours == quality)
+    return hits, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-collection", type=int, default=0, help="override every collection's count")
@@ -161,6 +203,8 @@ def main() -> None:
     parser.add_argument("--no-audio", action="store_true")
     parser.add_argument("--no-symbolic", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--full", action="store_true", help="also run the whole audio caption (transcription, "
+                                                            "chords, combined key) and time a 3-minute file")
     args = parser.parse_args()
     prepare_environment()
     import mir_eval
@@ -187,9 +231,30 @@ def main() -> None:
             row["audio_time"] = time.perf_counter() - start
             row["audio_key"] = key.key
             row["audio_tempo"] = tempo.bpm
+            from tools.music.analysis.meter import estimate_meter
+
+            row["audio_meter_ok"] = meter_family(estimate_meter(y, RENDER_RATE, bpm=tempo.bpm).meter) == \
+                meter_family(piece.meter)
+            if args.full:
+                from tools.caption import caption_audio
+
+                start = time.perf_counter()
+                cap = caption_audio(y, RENDER_RATE).attributes
+                row["caption_time"] = time.perf_counter() - start
+                row["cap_key"] = cap["key"]["key"]
+                row["cap_tempo"] = cap["tempo"]["bpm"]
+                ref = music21_beat_chords(piece.song)
+                if len(ref) >= 8:
+                    row["audio_chords"] = chord_accuracy(ref, cap["chords"]["timeline"],
+                                                         beat_scale=cap["tempo"]["bpm"] / piece.tempo)
         if not args.no_symbolic:
             notes = [n for t in piece.song.all_tracks() if not t.is_drum for n in t.notes]
             row["sym_key"] = analysis.estimate_key_from_notes(notes).key
+            ref = music21_beat_chords(piece.song)
+            if len(ref) >= 8:
+                from tools.caption import caption_song
+
+                row["sym_chords"] = chord_accuracy(ref, caption_song(piece.song).attributes["chords"]["timeline"])
         rows.append(row)
         if args.verbose:
             print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()})
@@ -212,6 +277,26 @@ def main() -> None:
               f"Acc2 {sum(b for _, b in acc) / len(acc):6.3f}")
         per_min = [60.0 * r["audio_time"] / r["audio_seconds"] for r in audio]
         print(f"{'audio key+tempo s/min':<28} min {min(per_min):.2f}  median {statistics.median(per_min):.2f}")
+        meters = [r["audio_meter_ok"] for r in audio]
+        print(f"{'audio meter (bar, grouping)':<28} acc  {sum(meters) / len(meters):6.3f}")
+        full = [r for r in audio if "cap_key" in r]
+        if full:
+            key_report("cap_key", "audio caption key (+notes)")
+            acc = [tempo_scores(r["cap_tempo"], r["tempo"]) for r in full]
+            per_min = [60.0 * r["caption_time"] / r["audio_seconds"] for r in full]
+            print(f"{'audio caption s/min':<28} min {min(per_min):.2f}  median {statistics.median(per_min):.2f}")
+        for field, label in (("audio_chords", "audio chords vs music21"), ("sym_chords", "symbolic chords vs music21")):
+            pairs = [r[field] for r in rows if field in r]
+            if pairs:
+                print(f"{label:<28} acc  {sum(h for h, _ in pairs) / max(1, sum(t for _, t in pairs)):6.3f}   "
+                      f"(beats with a music21 triad, {len(pairs)} pieces)")
+        if args.full:
+            from tools.caption import caption_audio
+
+            long = np.concatenate([render(p, cache) for p in pieces[:12]])[: RENDER_RATE * 180]
+            start = time.perf_counter()
+            caption_audio(long, RENDER_RATE)
+            print(f"{'3-minute file caption':<28} {time.perf_counter() - start:.1f} s ({len(long) / RENDER_RATE:.0f} s of audio)")
         if args.verbose:
             for r in audio:
                 if not tempo_scores(r["audio_tempo"], r["tempo"])[0]:

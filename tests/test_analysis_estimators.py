@@ -15,7 +15,7 @@ PROGRESSION = ["G", "C", "D", "G", "Em", "C", "D", "G"]
 
 
 def build_song(key: str = "G major", tempo: float = 96.0, chords: list[str] = PROGRESSION) -> Song:
-    """Eight bars: a flute tune on chord tones, piano chords on every beat, bass roots on 1 and 3."""
+    """Eight bars: a flute tune in eighths on chord tones, piano chords on every beat, bass roots on 1 and 3."""
     melody, comp, bass = [], [], []
     for bar, symbol in enumerate(chords):
         chord = parse_chord(symbol)
@@ -25,9 +25,10 @@ def build_song(key: str = "G major", tempo: float = 96.0, chords: list[str] = PR
             if beat in (0.0, 2.0):
                 bass.append(Note(pitch=root, start=bar * 4 + beat, duration=1.9, velocity=100))
             comp.extend(Note(pitch=p, start=bar * 4 + beat, duration=0.9, velocity=70) for p in tones)
-        line = [tones[2] + 12, tones[1] + 12, tones[0] + 12, tones[1] + 12] if bar < 7 else [tones[0] + 12]
+        # running eighths, as most tunes move (a tune of quarters only reads at double tempo)
+        line = [tones[i % 3] + 12 for i in (2, 1, 0, 1, 2, 1, 0, 1)] if bar < 7 else [tones[0] + 12]
         for i, pitch in enumerate(line):
-            melody.append(Note(pitch=pitch, start=bar * 4 + i, duration=0.95 if bar < 7 else 4.0, velocity=95))
+            melody.append(Note(pitch=pitch, start=bar * 4 + i * 0.5, duration=0.45 if bar < 7 else 4.0, velocity=95))
     return Song(title="test tune", key=key, tempo_bpm=tempo, meter="4/4",
                 sections=[Section(name="verse 1", kind="verse", start_bar=0, bars=8, chords=chords)],
                 melody=Track(name="Flute", program=73, role="melody", notes=melody),

@@ -120,8 +120,11 @@ def final_bass_pitch_class(notes: list[_NoteLike]) -> int | None:
 
 
 def estimate_key_from_notes(notes: Iterable[_NoteLike], *, profiles: Iterable[str] = DEFAULT_PROFILES,
-                            use_final: bool = True) -> KeyEstimate:
+                            use_final: bool = False) -> KeyEstimate:
     """Key of a set of pitched notes (anything with ``pitch``, ``start`` and ``duration``).
+
+    ``use_final`` adds the final-bass evidence; off by default because on 57 corpus pieces (cut
+    at 90 s, so some lose their cadence) it lowered exact accuracy from 0.877 to 0.825.
 
     Raises:
         TunesmithError: no notes.

@@ -19,10 +19,11 @@ import numpy as np
 from tools.music.errors import TunesmithError
 
 HOP = 512
-PRIOR_CENTER_BPM = 110.0
-PRIOR_OCTAVES = 0.8  # std of the log2-normal tempo prior
-IOI_CENTER_BEATS = 0.7  # typical median inter-onset interval, in beats (between an eighth and a quarter)
+PRIOR_CENTER_BPM = 100.0
+PRIOR_OCTAVES = 0.6  # std of the log2-normal tempo prior
+IOI_CENTER_BEATS = 0.5  # the running note value is most often an eighth
 IOI_OCTAVES = 0.5
+IOI_PCT = 30  # percentile of inter-onset gaps taken as the running note value
 MIN_BPM, MAX_BPM = 40.0, 240.0
 
 
@@ -85,7 +86,7 @@ def median_ioi_seconds(onset: np.ndarray, sr: int, hop: int = HOP) -> float | No
     times = librosa.frames_to_time(frames, sr=sr, hop_length=hop)
     gaps = np.diff(times)
     gaps = gaps[gaps > 0.05]
-    return float(np.percentile(gaps, 30)) if gaps.size >= 3 else None
+    return float(np.percentile(gaps, IOI_PCT)) if gaps.size >= 3 else None
 
 
 def _ioi_fit(bpm: float, ioi: float | None) -> float:
