@@ -12,6 +12,7 @@ export OMP_WAIT_POLICY := PASSIVE
 
 run:
 	scripts/setup.sh run
+	.venv/bin/tunesmith index build
 	.venv/bin/tunesmith serve
 
 test:
