@@ -46,6 +46,14 @@ class Track(BaseModel):
     volume: float = Field(default=1.0, ge=0, le=2)
 
 
+def validate_bar_chords(chords: list[str]) -> list[str]:
+    """Check per-bar chord entries ("Am", "Dm7 G7"); shared by Section and the song blueprint."""
+    for bar in chords:
+        for symbol in bar.split():
+            parse_chord(symbol)
+    return chords
+
+
 class Section(BaseModel):
     """A named part of the form with its harmony and lyric lines.
 
@@ -64,10 +72,7 @@ class Section(BaseModel):
     @field_validator("chords")
     @classmethod
     def _chords_parse(cls, chords: list[str]) -> list[str]:
-        for bar in chords:
-            for symbol in bar.split():
-                parse_chord(symbol)
-        return chords
+        return validate_bar_chords(chords)
 
     @property
     def end_bar(self) -> int:

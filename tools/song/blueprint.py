@@ -15,7 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from tools.music.errors import TunesmithError
-from tools.music.theory import bar_beats, degree_chord, parse_chord, parse_key
+from tools.music.song import validate_bar_chords
+from tools.music.theory import bar_beats, degree_chord, parse_key
 from tools.song.presets import Preset, load_preset, nearest_preset
 from tools.song.syllables import syllabify_line
 
@@ -76,10 +77,7 @@ class BlueprintSection(BaseModel):
     @field_validator("chords")
     @classmethod
     def _chords_parse(cls, chords: list[str]) -> list[str]:
-        for bar in chords:
-            for symbol in bar.split():
-                parse_chord(symbol)
-        return chords
+        return validate_bar_chords(chords)
 
 
 class Blueprint(BaseModel):
