@@ -27,6 +27,24 @@ TAIL_SECONDS = 1.5
 log = logging.getLogger(__name__)
 
 
+def _effects_off(synth) -> None:
+    """Reverb and chorus off through the API calls. The "synth.reverb.active" / "synth.chorus.active"
+    settings alone left libfluidsynth 2.3's reverb running: a 0.7 s tail survived all_sounds_off and
+    system_reset and sounded at the start of the next render (the −20 dB residual between two renders
+    of one track). The mix adds its own reverb, so the synth's is not wanted anyway."""
+    import ctypes
+
+    import fluidsynth
+
+    library, handle = fluidsynth._fl, ctypes.c_void_p(synth.synth)
+    if hasattr(library, "fluid_synth_reverb_on"):  # 2.2+: per effects group, -1 = all
+        library.fluid_synth_reverb_on(handle, -1, 0)
+        library.fluid_synth_chorus_on(handle, -1, 0)
+    else:
+        library.fluid_synth_set_reverb_on(handle, 0)
+        library.fluid_synth_set_chorus_on(handle, 0)
+
+
 def _float_writer():
     """libfluidsynth's float output, or None. Unlike ``get_samples`` (16-bit with a dither index
     that persists across renders) it is deterministic: the same notes give the same samples."""
@@ -65,64 +83,94 @@ def _events(notes: list[Note], seconds_per_beat: float, sample_rate: int, offset
 
 
 class FluidRenderer:
-    """One loaded SoundFont; renders one track at a time to a stereo float32 array."""
+    """One loaded SoundFont; renders one track at a time to a stereo float32 array.
+
+    Every render gets a fresh synth that borrows the loaded SoundFont (1–10 ms, against ~0.2 s
+    to load it): a reused synth is not repeatable. Measured on libfluidsynth 2.3, a reused synth
+    differed from a fresh one by −20 dB (its reverb tail, which neither the settings nor
+    system_reset stop) and, after an explicit reset, still by −75 dB at note starts (voice slots
+    keep their last output gain and ramp from it), enough to change 16-bit samples.
+    """
 
     def __init__(self, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> None:
+        import ctypes
+
         import fluidsynth  # deferred: needs libfluidsynth, absent on some machines
 
         self.soundfont = soundfont
         self.sample_rate = sample_rate
         self._lock = threading.Lock()
-        self._synth = fluidsynth.Synth(gain=GAIN, samplerate=float(sample_rate))
-        self._synth.setting("synth.chorus.active", 0)  # chorus makes L/R anti-correlated
-        self._synth.setting("synth.reverb.active", 0)  # the mix adds its own reverb
+        self._library = fluidsynth._fl
+        for name, argtypes, restype in (("fluid_synth_add_sfont", [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int),
+                                        ("fluid_synth_remove_sfont", [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int),
+                                        ("fluid_set_log_function", [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p],
+                                         ctypes.c_void_p)):
+            getattr(self._library, name).argtypes = argtypes
+            getattr(self._library, name).restype = restype
         self._write_float = _float_writer()
-        self._written = 0  # samples pulled so far: libfluidsynth renders in 64-sample blocks
-        self._sfid = self._synth.sfload(str(soundfont))
-        if self._sfid < 0:
+        self._owner = self._new_synth()  # holds the SoundFont for the process; never plays
+        sfid = self._owner.sfload(str(soundfont))
+        if sfid < 0:
             raise TunesmithError(f"The SoundFont {soundfont} could not be loaded")
+        self._sfont = fluidsynth.fluid_synth_get_sfont_by_id(self._owner.synth, sfid)
+
+    def _new_synth(self):
+        import fluidsynth
+
+        # chorus makes L/R anti-correlated; the mix adds its own reverb
+        synth = fluidsynth.Synth(gain=GAIN, samplerate=float(self.sample_rate), channels=16,
+                                 **{"synth.chorus.active": 0, "synth.reverb.active": 0})
+        _effects_off(synth)
+        return synth
+
+    def _release(self, synth) -> None:
+        """Give the borrowed SoundFont back (deleting a synth frees the SoundFonts it holds), then
+        delete the synth. Removing a SoundFont re-selects every channel's program and warns once
+        per channel that none is left: FluidSynth's warnings are muted for that call."""
+        warn = 2  # FLUID_WARN
+        previous = self._library.fluid_set_log_function(warn, None, None)
+        try:
+            self._library.fluid_synth_remove_sfont(synth.synth, self._sfont)
+        finally:
+            self._library.fluid_set_log_function(warn, previous, None)
+        synth.delete()
+
+    def _pull(self, synth, count: int, out: np.ndarray, at: int) -> None:
+        """Render ``count`` frames into ``out[at:]``."""
+        if self._write_float is not None:
+            # interleaved float32 frames: left at even offsets, right at odd ones, written in place
+            self._write_float(synth.synth, count, out.ctypes.data, 2 * at, 2, out.ctypes.data, 2 * at + 1, 2)
+        else:
+            block = np.asarray(synth.get_samples(count), dtype=np.float32).reshape(-1, 2)
+            out[at:at + count] = block[:count] / 32768.0
 
     def render(self, notes: list[Note], *, program: int, is_drum: bool, seconds_per_beat: float,
                total_samples: int, offset_beats: float = 0.0) -> np.ndarray:
-        """Exactly ``total_samples`` stereo frames of one instrument playing ``notes``."""
+        """Exactly ``total_samples`` stereo frames of one instrument playing ``notes``; the same
+        notes give the same samples whatever was rendered before."""
         channel = 9 if is_drum else 0
         events = _events(notes, seconds_per_beat, self.sample_rate, offset_beats)
         out = np.zeros((total_samples, 2), dtype=np.float32)
         with self._lock:
-            synth = self._synth
-            synth.system_reset()
-            # start on a 64-sample block boundary: a render that ended mid-block would otherwise
-            # shift every event of the next one by up to 63 samples (and make it non-repeatable)
-            leftover = (-self._written) % 64
-            if leftover:
-                scratch = np.empty((leftover, 2), dtype=np.float32)
-                if self._write_float is not None:
-                    self._write_float(synth.synth, leftover, scratch.ctypes.data, 0, 2, scratch.ctypes.data, 1, 2)
-                else:
-                    synth.get_samples(leftover)
-                self._written += leftover
-            synth.program_select(channel, self._sfid, 128 if is_drum else 0, 0 if is_drum else program)
-            position, index = 0, 0
-            while position < total_samples:
-                while index < len(events) and events[index].sample <= position:
-                    event = events[index]
-                    if event.on:
-                        synth.noteon(channel, event.pitch, event.velocity)
-                    else:
-                        synth.noteoff(channel, event.pitch)
-                    index += 1
-                next_event = events[index].sample if index < len(events) else total_samples
-                count = int(min(max(next_event - position, 1), total_samples - position, 8192))
-                if self._write_float is not None:
-                    block = np.empty((count, 2), dtype=np.float32)
-                    self._write_float(synth.synth, count, block.ctypes.data, 0, 2, block.ctypes.data, 1, 2)
-                    out[position:position + count] = block
-                else:
-                    block = np.asarray(synth.get_samples(count), dtype=np.float32).reshape(-1, 2)
-                    out[position:position + count] = block[:count] / 32768.0
-                position += count
-                self._written += count
-            synth.all_sounds_off(channel)
+            synth = self._new_synth()
+            try:
+                sfid = self._library.fluid_synth_add_sfont(synth.synth, self._sfont)
+                synth.program_select(channel, sfid, 128 if is_drum else 0, 0 if is_drum else program)
+                position, index = 0, 0
+                while position < total_samples:
+                    while index < len(events) and events[index].sample <= position:
+                        event = events[index]
+                        if event.on:
+                            synth.noteon(channel, event.pitch, event.velocity)
+                        else:
+                            synth.noteoff(channel, event.pitch)
+                        index += 1
+                    next_event = events[index].sample if index < len(events) else total_samples
+                    count = int(min(max(next_event - position, 1), total_samples - position, 1 << 16))
+                    self._pull(synth, count, out, position)
+                    position += count
+            finally:
+                self._release(synth)
         return out
 
 
