@@ -18,9 +18,12 @@ from tools.music.theory import parse_key
 from tools.restyle.arrange import band_tracks, blueprint_for, default_roles, instrument
 from tools.restyle.harmony import map_chord, map_pitch
 from tools.restyle.sections import Target, beat_range, global_line_index
+from tools.restyle.style import SongStyle, song_style, vocals_of
+from tools.song.presets import Preset
 
 DATA = Path(__file__).parent / "data"
 ENERGY_STEP = 0.25
+VELOCITY_PER_ENERGY = 0.6  # an imported part's velocity: +15 % per energy step
 
 
 @lru_cache(maxsize=1)
@@ -73,47 +76,57 @@ def _in(note: Note, ranges: list[tuple[float, float]]) -> bool:
     return any(a <= note.start < b for a, b in ranges)
 
 
-def _style(song: Song):
-    from tools.song.presets import load_preset
+def change_energy(song: Song, target: Target, steps: float, *, style: SongStyle | None = None, seed: int = 0) -> Song:
+    """Raise or lower the sections' energy in the song's own style (default: `song_style`).
 
-    for tag in song.style_tags:
-        try:
-            return load_preset(tag)
-        except TunesmithError:
-            continue
-    return load_preset("pop")
-
-
-def _vocals(song: Song) -> str:
-    for tag in song.style_tags:
-        if tag.endswith(" vocals"):
-            return tag.split()[0]
-    return "female" if any(n.syllable for n in song.melody.notes) else "none"
-
-
-def change_energy(song: Song, target: Target, steps: float, *, seed: int = 0) -> Song:
-    """Raise or lower the sections' energy: the band is re-arranged there with the parts that
-    energy brings (drums, pads, second comping) and velocities that follow it."""
-    preset = _style(song)
-    vocals = _vocals(song)
+    A song whose band came from its preset (tagged) is re-arranged there with the parts that
+    energy brings (drums, pads, second comping) and velocities that follow it. An imported song
+    (guessed style) keeps its own parts, played louder or softer, and gains only the band's parts
+    for roles it has none of (a chorale made bigger gets bass and drums, not a second piano).
+    """
+    style = style or song_style(song)
+    preset = style.preset
+    vocals = vocals_of(song)
     names = set(target.names)
     sections = [s.model_copy(update={"energy": round(min(1.0, max(0.0, s.energy + ENERGY_STEP * steps)), 2)})
                 if s.name in names else s for s in song.sections]
     edited = song.model_copy(update={"sections": sections})
     roles = {s.name: default_roles(preset, s.kind, s.energy, vocals) for s in sections}
     programs = {t.role: t.program for t in song.tracks if not t.is_drum}
-    return _splice_band(song, edited, blueprint_for(edited, preset, vocals=vocals, instrumentation=programs,
-                                                    roles=roles, seed=seed), names, seed)
+    blueprint = blueprint_for(edited, preset, vocals=vocals, instrumentation=programs, roles=roles, seed=seed)
+    gains = {s.name: 1.0 + VELOCITY_PER_ENERGY * (e.energy - s.energy)
+             for s, e in zip(song.sections, sections) if s.name in names}
+    return _splice_band(song, edited, blueprint, gains, seed, keep_own=style.method == "guess")
 
 
-def _splice_band(original: Song, edited: Song, blueprint, names: set[str], seed: int) -> Song:
-    ranges = [beat_range(edited, s) for s in edited.sections if s.name in names]
+def _scaled(note: Note, gain: float) -> Note:
+    return note.model_copy(update={"velocity": int(min(127, max(1, round(note.velocity * gain))))})
+
+
+def _splice_band(original: Song, edited: Song, blueprint, gains: dict[str, float], seed: int, *,
+                 keep_own: bool) -> Song:
+    """The band's fresh parts replace the song's in the target sections (by role), or, with
+    ``keep_own``, the song's parts stay (velocities times the section's gain) and only roles the
+    song lacks are added. A second track of a role already replaced keeps its notes too."""
+    spans = [(beat_range(edited, s), gains[s.name]) for s in edited.sections if s.name in gains]
+    ranges = [span for span, _ in spans]
+
+    def own(note: Note) -> Note:
+        gain = next((g for (a, b), g in spans if a <= note.start < b), 1.0)
+        return _scaled(note, gain) if gain != 1.0 else note
+
     fresh = {t.role: t for t in band_tracks(edited, blueprint, seed=seed)}
+    played: set[str] = set()
     tracks: list[Track] = []
     for track in original.tracks:
-        new = fresh.pop(track.role, None)
-        notes = [n for n in track.notes if not _in(n, ranges)]
-        notes += [n for n in (new.notes if new else []) if _in(n, ranges)]
+        if keep_own or track.role in played:
+            fresh.pop(track.role, None)  # the song's own part plays this role
+            notes = [own(n) for n in track.notes]
+        else:
+            new = fresh.pop(track.role, None)
+            notes = [n for n in track.notes if not _in(n, ranges)]
+            notes += [n for n in (new.notes if new else []) if _in(n, ranges)]
+        played.add(track.role)
         tracks.append(track.model_copy(update={"notes": sorted(notes, key=lambda n: (n.start, n.pitch))}))
     for role, new in fresh.items():  # a part the section now has that the song did not
         notes = [n for n in new.notes if _in(n, ranges)]
@@ -122,21 +135,30 @@ def _splice_band(original: Song, edited: Song, blueprint, names: set[str], seed:
     return edited.model_copy(update={"tracks": tracks})
 
 
-def add_instrument(song: Song, target: Target, name: str, *, seed: int = 0) -> Song:
-    """A new part (its GM program, the preset's pattern for its role) in the target sections."""
+def add_instrument(song: Song, target: Target, name: str, *, preset: Preset | None = None, seed: int = 0) -> Song:
+    """A new part (its GM program, the style's pattern for its role) in the target sections.
+
+    A lead instrument quotes the hook where a voice sings; in an instrumental song (where the
+    band has no lead apart from the melody) it doubles the melody instead.
+    """
     canonical, program, role = instrument(name)
-    preset = _style(song)
-    vocals = _vocals(song)
+    preset = preset or song_style(song).preset
+    vocals = vocals_of(song)
     names = set(target.names)
-    roles = {s.name: [role] for s in song.sections}
     spec_role = role if role == "drums" or getattr(preset.instruments, role, None) is not None else "comp"
     roles = {s.name: [spec_role] for s in song.sections}
     blueprint = blueprint_for(song, preset, vocals=vocals, instrumentation={spec_role: program}, roles=roles, seed=seed)
     fresh = [t for t in band_tracks(song, blueprint, seed=seed) if t.role == spec_role]
     ranges = [beat_range(song, s) for s in song.sections if s.name in names]
+    if not fresh and spec_role == "lead" and vocals == "none":
+        fresh = [Track(name=canonical, program=program, role="lead", notes=song.melody.notes,
+                       volume=preset.instruments.lead.volume)]
     if not fresh:
         raise TunesmithError(f"The {preset.name} style has no part a {canonical} could play")
     notes = [n for n in fresh[0].notes if _in(n, ranges)]
+    if not notes:
+        raise TunesmithError(f"A {canonical} would have nothing to play in {', '.join(target.names)}",
+                             hint="name a section with a melody or chords")
     track = Track(name=canonical.title(), program=program, is_drum=spec_role == "drums", role=spec_role,
                   notes=notes, volume=fresh[0].volume)
     return song.model_copy(update={"tracks": [*song.tracks, track]})
@@ -216,7 +238,6 @@ def change_bars(song: Song, target: Target, bars: int) -> Song:
 
 def _drop_unsung_lines(song: Song, name: str, sung: set[int], before: Song) -> Song:
     """After a cut, a lyric line none of whose notes remain leaves the section's lyrics."""
-    old_lines = before.lyric_lines()
     keep: list[int] = []
     index = 0
     sections = []
@@ -230,7 +251,6 @@ def _drop_unsung_lines(song: Song, name: str, sung: set[int], before: Song) -> S
         sections.append(s.model_copy(update={"lyrics": lines}))
     renumber = {old: new for new, old in enumerate(keep)}
     notes = [n.model_copy(update={"line": renumber.get(n.line)}) if n.line is not None else n for n in song.melody.notes]
-    del old_lines
     return song.model_copy(update={"sections": sections, "melody": song.melody.model_copy(update={"notes": notes})})
 
 
@@ -328,15 +348,17 @@ def apply_fields(song: Song, target: Target, fields: EditFields, *, seed: int = 
     """Apply every field; returns the new song and a list of what changed, in words."""
     changes: list[str] = []
     names = ", ".join(target.names)
+    if fields.energy or fields.add:
+        style = song_style(song)  # the band that re-arranges: the song's own, said in the reply
     if fields.energy:
-        song = change_energy(song, target, fields.energy, seed=seed)
-        changes.append(f"energy {'up' if fields.energy > 0 else 'down'} in {names}")
+        song = change_energy(song, target, fields.energy, style=style, seed=seed)
+        changes.append(f"energy {'up' if fields.energy > 0 else 'down'} in {names}, {style.words}")
     for name in fields.remove:
         song = remove_instrument(song, target, name)
         changes.append(f"removed {name} from {names}")
     for name in fields.add:
-        song = add_instrument(song, target, name, seed=seed)
-        changes.append(f"added {name} to {names}")
+        song = add_instrument(song, target, name, preset=style.preset, seed=seed)
+        changes.append(f"added {name} to {names}" + ("" if fields.energy else f", {style.words}"))
     if fields.key:
         song = change_section_key(song, target, fields.key)
         changes.append(f"{names} in {fields.key}")

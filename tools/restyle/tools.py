@@ -19,6 +19,7 @@ from tools.restyle.harmony import change_key, change_meter, fit_range, revoice_c
 from tools.restyle.render import render_sections, write_outputs
 from tools.restyle.sections import resolve
 from tools.restyle.sources import load_source
+from tools.restyle.style import vocals_of
 
 VOICE_RANGES = {"female": (57, 76), "male": (48, 67)}
 
@@ -78,20 +79,13 @@ class EditSongArgs(BaseModel):
         return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
 
-def _vocals_of(song: Song) -> str:
-    for tag in song.style_tags:
-        if tag.endswith(" vocals") and tag.split()[0] in ("female", "male"):
-            return tag.split()[0]
-    return "female" if any(n.syllable for n in song.melody.notes) else "none"
-
-
 def restyle_song(song: Song, args: StyleTransferArgs) -> tuple[Song, dict]:
     """The symbolic style transfer (no audio): returns the new song and what was decided."""
     from tools.song.presets import nearest_preset
 
     match = nearest_preset(args.target_style)
     preset = match.preset
-    vocals = _vocals_of(song) if args.vocals == "keep" else args.vocals
+    vocals = vocals_of(song) if args.vocals == "keep" else args.vocals
     if song.meter != preset.meter:
         song = change_meter(song, preset.meter)
     key = args.key or (f"{parse_key(song.key).tonic_name} {args.mode}" if args.mode else None)
@@ -172,7 +166,7 @@ def edit_song(args: EditSongArgs, ctx: ToolContext) -> ToolResult:
     if not changes and not args.vocals:
         raise TunesmithError(f"Nothing to change in {args.instruction!r}",
                              hint="say e.g. 'bigger', 'add strings', 'two bars longer', or give lyrics, key or tempo")
-    vocals = args.vocals or _vocals_of(song)
+    vocals = args.vocals or vocals_of(song)
     if args.vocals:
         changes.append(f"vocals: {args.vocals}")
         edited = edited.model_copy(update={"style_tags": [t for t in edited.style_tags if not t.endswith(" vocals")]
