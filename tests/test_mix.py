@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from tools.music.mix import integrated_loudness, limit, mix_song, true_peak, write_audio
+from tools.music.mix import band_chain, integrated_loudness, limit, master, mix_song, true_peak, vocal_chain, write_audio
 from tools.music.song import Note, Section, Song, Track
 from tools.music.synth import render_song_audio
 
@@ -64,6 +64,30 @@ def test_mix_song_masters_to_minus_14_lufs_and_minus_1_dbtp(band):
     assert integrated_loudness(result.mix, SR) == pytest.approx(-14.0, abs=0.5)
     assert result.true_peak_db <= -1.0
     assert result.vocals is not None and result.vocals.shape == band.shape
+
+
+def test_master_reports_what_it_made(band):
+    """Quiet or hot input: the mastered audio measures −14 LUFS and under −1 dBTP, and the
+    numbers master() returns are the ones measured on its output."""
+    for level in (0.05, 4.0):
+        mastered, gain_db, lufs, peak_db = master(band * level, SR)
+        assert mastered.dtype == np.float32 and mastered.shape == band.shape
+        assert lufs == pytest.approx(integrated_loudness(mastered, SR), abs=1e-6)
+        assert lufs == pytest.approx(-14.0, abs=0.2)
+        assert peak_db == pytest.approx(20 * np.log10(true_peak(mastered)), abs=1e-6) and peak_db <= -1.0
+        assert gain_db == pytest.approx(-14.0 - integrated_loudness(band * level, SR), abs=1.0)
+
+
+def test_chains_add_a_room_and_keep_the_length(band):
+    t = np.arange(SR // 2) / SR
+    click = np.zeros(SR, dtype=np.float32)
+    click[:SR // 2] = 0.3 * np.sin(2 * np.pi * 220 * t)
+    voice = vocal_chain(click, SR)
+    assert voice.shape == (SR, 2)
+    assert np.sqrt(np.mean(voice[SR // 2 + 2205:] ** 2)) > 1e-4  # the reverb rings on after the voice stops
+    assert not np.allclose(voice[:, 0], voice[:, 1])  # stereo room around a mono voice
+    wet = band_chain(band, SR)
+    assert wet.shape == band.shape and not np.array_equal(wet, band)
 
 
 def test_mp3_and_wav_are_written_and_decode(band, tmp_path):
