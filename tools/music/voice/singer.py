@@ -4,37 +4,123 @@ Per word (cached): espeak speech → dio + stonemask F0, cheaptrick envelope, d4
 Per phrase (cached, so a repeated chorus is synthesised once): every syllable's onset consonants
 are placed just before its note at natural speed, its vowel is stretched over the note(s) (30 ms
 vowel edges kept), the coda closes it; F0 follows the melody with raised-cosine portamento and a
-5.5 Hz vibrato that fades in on long notes; the envelope is warped for a female or male timbre;
-a soft breath precedes each phrase. One `pyworld.synthesize` call per phrase, frames gathered by
-index arrays (no per-frame Python loops over spectra).
+vibrato that fades in on long notes; the envelope is warped for the voice's formants, sung vowels
+get the voice's breathiness as aperiodicity; a soft breath precedes each phrase. One
+`pyworld.synthesize` call per phrase, frames gathered by index arrays (no per-frame Python loops).
+Everything a voice can change lives in a `VoiceParams` (presets in voices.json).
+
+WORLD runs at 16 kHz: at 22.05 kHz the voice costs ~1.5x the CPU (bench numbers in the commit
+log). The 8-11 kHz "air" that rate would add is instead a noise band above 8 kHz at the output
+rate, following the level of the voice's own 6-7.8 kHz band frame by frame (`_add_air`).
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from math import gcd
+from pathlib import Path
 
 import numpy as np
 
 from tools.music.errors import TunesmithError
 from tools.music.voice.espeak import engine
-from tools.music.voice.phonemes import SyllableSpan, clean_word, is_pause, split_syllables
+from tools.music.voice.phonemes import is_pause, split_syllables
 
 FRAME_MS = 5.0
-WORLD_RATE = 16000  # analysis/synthesis rate: 8 kHz of voice bandwidth, 2.4x faster than 22.05 kHz
-FFT_SIZE = 512  # enough for F0 down to 94 Hz (cheaptrick needs 3 periods), below any sung note here
+WORLD_RATE = 16000  # analysis/synthesis rate: 8 kHz of voice bandwidth, the air band adds the rest
+FFT_SIZE = 512  # cheaptrick's window covers 3 periods down to 94 Hz at 16 kHz
 FRAMES_PER_SECOND = 1000.0 / FRAME_MS
 PHRASE_GAP_S = 0.3  # a rest longer than this starts a new phrase (and a new synthesis call)
 EDGE_FRAMES = 6  # 30 ms of each vowel's natural start and end are kept unstretched
-VIBRATO_HZ = 5.5
-VIBRATO_CENTS = 30.0
-PORTAMENTO_S = 0.06
-VOICES = {
-    # formant warp (envelope stretch) and the loudness of the breath before each phrase
-    "female": {"formant": 1.17, "breath": 0.010},
-    "male": {"formant": 0.97, "breath": 0.012},
-}
+VIBRATO_FADE_S = 0.3  # vibrato depth ramps in over this long after its onset delay
+VIBRATO_MIN_NOTE_S = 0.4  # shorter notes are sung straight
+AP_DECIMATION = 2  # d4c on every 2nd frame, interpolated: aperiodicity is smooth over 10 ms, d4c is the costliest analysis
+WORD_CACHE_SIZE = 1024  # analysed words kept (~0.3 MB each at 16 kHz)
+AIR_BAND_HZ = (6000.0, 7800.0)  # the voice's top band whose level the air continues
+AIR_EDGE_HZ = (7600.0, 8400.0)  # the air fades in across WORLD's Nyquist
+AIR_FLAT_TO_HZ = 10000.0  # flat continuation up to here (espeak's own spectrum is flat to ~10 kHz) ...
+AIR_TILT_DB_PER_OCTAVE = -12.0  # ... then falling like a voice's aspiration noise
+VOICES_FILE = Path(__file__).with_name("voices.json")
+
+
+@dataclass(frozen=True)
+class VoiceParams:
+    """Everything that makes one singing voice sound like itself; hashable, so it keys caches.
+
+    Restyling a voice is `dataclasses.replace(voice_params("female"), vibrato_cents=50, ...)`.
+
+    Attributes:
+        name: the preset it came from (or a user's label).
+        formant: spectral-envelope warp; >1 raises formants (smaller, brighter voice).
+        vibrato_hz, vibrato_cents: vibrato rate and peak deviation; 0 cents sings straight.
+        vibrato_delay_s: how long a note is held straight before vibrato fades in.
+        breathiness: 0..1, aperiodic share mixed into sung vowels (more at high frequencies).
+        breath: level of the inhale before each phrase.
+        portamento_s: length of the glide between connected notes.
+        air_db: level of the >8 kHz air band relative to the voice's top band; None: no air.
+        low, high: the comfortable MIDI range (see `octave_shift`).
+    """
+
+    name: str = "custom"
+    formant: float = 1.0
+    vibrato_hz: float = 5.5
+    vibrato_cents: float = 30.0
+    vibrato_delay_s: float = 0.2
+    breathiness: float = 0.0
+    breath: float = 0.01
+    portamento_s: float = 0.06
+    air_db: float | None = 0.0
+    low: int = 57
+    high: int = 76
+
+    def __post_init__(self) -> None:
+        limits = {"formant": (0.7, 1.5), "vibrato_hz": (0.0, 10.0), "vibrato_cents": (0.0, 150.0),
+                  "vibrato_delay_s": (0.0, 5.0), "breathiness": (0.0, 1.0), "breath": (0.0, 0.2),
+                  "portamento_s": (0.0, 0.5), "air_db": (-40.0, 12.0), "low": (24, 96), "high": (24, 96)}
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if value is None and name == "air_db":
+                continue
+            if not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise TunesmithError(f"Voice setting {name}={value!r} is out of range",
+                                     hint=f"use a number from {lo} to {hi}")
+        if self.low >= self.high:
+            raise TunesmithError(f"Voice range low={self.low} must be below high={self.high}")
+
+    def octave_shift(self, pitches: list[float]) -> int:
+        """Semitones (whole octaves) that put the middle of ``pitches`` nearest this voice's range centre."""
+        if not pitches:
+            return 0
+        middle = (min(pitches) + max(pitches)) / 2
+        return 12 * round(((self.low + self.high) / 2 - middle) / 12)
+
+
+@lru_cache(maxsize=1)
+def voice_presets() -> dict[str, VoiceParams]:
+    """The named voices of voices.json."""
+    data = json.loads(VOICES_FILE.read_text(encoding="utf-8"))
+    known = {f.name for f in fields(VoiceParams)}
+    return {name: VoiceParams(name=name, **{k: v for k, v in values.items() if k in known})
+            for name, values in data.items() if not name.startswith("_")}
+
+
+def voice_params(voice: str | VoiceParams) -> VoiceParams:
+    """A preset by name, or the given params unchanged.
+
+    Raises:
+        TunesmithError: an unknown preset name.
+    """
+    if isinstance(voice, VoiceParams):
+        return voice
+    presets = voice_presets()
+    if voice not in presets:
+        raise TunesmithError(f"Voice {voice!r} is unknown", hint=f"use one of: {', '.join(sorted(presets))}")
+    return presets[voice]
 
 
 @dataclass(frozen=True)
@@ -76,16 +162,19 @@ class _Word:
 class Singer:
     """Caches of analysed words and synthesised phrases; one per process is enough (`singer()`)."""
 
-    word_cache: dict[tuple[str, int], _Word] = field(default_factory=dict)
+    word_cache: OrderedDict = field(default_factory=OrderedDict)
     phrase_cache: OrderedDict = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- words --------------------------------------------------------------------------------
     def analyse_word(self, word: str, count: int) -> _Word:
+        """espeak's speech of ``word`` analysed by WORLD, cut into ``count`` syllables (LRU-cached)."""
         key = (word, count)
-        cached = self.word_cache.get(key)
-        if cached is not None:
-            return cached
+        with self.lock:
+            cached = self.word_cache.get(key)
+            if cached is not None:
+                self.word_cache.move_to_end(key)
+                return cached
         import pyworld  # deferred: compiled extension, only needed when singing
 
         tts = engine()
@@ -97,17 +186,14 @@ class Singer:
         names = [e.phoneme for e in events]
         ends = [e.sample for e in speech.events if is_pause(e.phoneme) and e.sample > events[-1].sample]
         end_sample = min(ends[0] if ends else speech.audio.size, speech.audio.size)
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(WORLD_RATE, speech.sample_rate)
-        x = resample_poly(speech.audio.astype(np.float64), WORLD_RATE // g, speech.sample_rate // g)
+        x = _resample(speech.audio.astype(np.float64), speech.sample_rate, WORLD_RATE)
         fs = WORLD_RATE
         f0, t = pyworld.dio(x, fs, f0_floor=70.0, f0_ceil=500.0, frame_period=FRAME_MS)
         f0 = pyworld.stonemask(x, f0, t, fs)
         sp = pyworld.cheaptrick(x, f0, t, fs, f0_floor=94.0, fft_size=FFT_SIZE)
-        ap = pyworld.d4c(x, f0, t, fs, fft_size=FFT_SIZE)
+        ap = _interpolate_frames(pyworld.d4c(x, np.ascontiguousarray(f0[::AP_DECIMATION]),
+                                             np.ascontiguousarray(t[::AP_DECIMATION]), fs, fft_size=FFT_SIZE),
+                                 len(f0), AP_DECIMATION)
         frames = len(f0)
 
         def frame_of(sample: int) -> int:
@@ -121,33 +207,42 @@ class Singer:
             b = max(b, ve)
             spans.append((a, v, ve, b))
         result = _Word(f0=f0, sp=sp, ap=ap, spans=spans)
-        self.word_cache[key] = result
+        with self.lock:
+            self.word_cache[key] = result
+            while len(self.word_cache) > WORD_CACHE_SIZE:
+                self.word_cache.popitem(last=False)
         return result
 
     # -- phrases ------------------------------------------------------------------------------
-    def sing_phrase(self, syllables: list[SungSyllable], *, voice: str, sample_rate: int) -> tuple[float, np.ndarray]:
-        """(start seconds, mono audio at ``sample_rate``) for one phrase; cached by its content."""
+    def sing_phrase(self, syllables: list[SungSyllable], *, voice: str | VoiceParams,
+                    sample_rate: int) -> tuple[float, np.ndarray]:
+        """(start seconds, mono audio at ``sample_rate``) for one phrase; cached by its content.
+
+        Raises:
+            TunesmithError: an unknown voice name or a word espeak-ng cannot speak.
+        """
+        params = voice_params(voice)
         origin = syllables[0].start
-        key = (voice, sample_rate, tuple((s.word, s.index, s.count,
-                                          tuple((round(n.start - origin, 4), round(n.end - origin, 4), round(n.pitch, 3))
-                                                for n in s.notes)) for s in syllables))
+        key = (params, sample_rate, tuple((s.word, s.index, s.count,
+                                           tuple((round(n.start - origin, 4), round(n.end - origin, 4), round(n.pitch, 3))
+                                                 for n in s.notes)) for s in syllables))
         with self.lock:
             cached = self.phrase_cache.get(key)
         if cached is not None:
             lead, audio = cached
             return origin - lead, audio
-        lead, audio = self._synthesise(syllables, voice=voice, sample_rate=sample_rate)
+        seed = zlib.crc32(repr(key).encode())  # deterministic across processes, unlike hash()
+        lead, audio = self._synthesise(syllables, params=params, sample_rate=sample_rate, seed=seed)
         with self.lock:
             self.phrase_cache[key] = (lead, audio)
             while len(self.phrase_cache) > 256:
                 self.phrase_cache.popitem(last=False)
         return origin - lead, audio
 
-    def _synthesise(self, syllables: list[SungSyllable], *, voice: str, sample_rate: int) -> tuple[float, np.ndarray]:
+    def _synthesise(self, syllables: list[SungSyllable], *, params: VoiceParams, sample_rate: int,
+                    seed: int) -> tuple[float, np.ndarray]:
         import pyworld
-        from scipy.signal import resample_poly
 
-        settings = VOICES[voice]
         words = [self.analyse_word(s.word, s.count) for s in syllables]
         fs = WORLD_RATE
         origin = syllables[0].start
@@ -168,7 +263,7 @@ class Singer:
         forced_voice = np.zeros(total, dtype=bool)
         for i, (s, w) in enumerate(zip(syllables, words)):
             a, v, ve, b = w.spans[s.index]
-            onset, vowel, coda = v - a, ve - v, b - ve
+            onset, coda = v - a, b - ve
             region_start = out_frame(s.start) - onset
             next_contiguous = i + 1 < len(syllables) and syllables[i + 1].start - s.end < 0.02
             region_end = out_frame(s.end) - (min(onset_frames[i + 1], 30) if next_contiguous else 0)
@@ -211,23 +306,89 @@ class Singer:
             ap[mask] = w.ap[idx]
             src_voiced[mask] = w.f0[idx] > 0
         voiced = (src_voiced | forced_voice) & (source_word >= 0)
-        ap[forced_voice] = np.minimum(ap[forced_voice], 0.5)  # a sung vowel is clearly periodic
-        pitch = _pitch_curve(syllables, total, origin, lead_frames)
+        ap[forced_voice] = _breathy(np.minimum(ap[forced_voice], 0.5), params.breathiness)  # sung vowels are periodic
+        pitch = _pitch_curve(syllables, total, origin, lead_frames, params)
         f0 = np.where(voiced, 440.0 * 2.0 ** ((pitch - 69.0) / 12.0), 0.0)
-        sp = _warp_envelope(sp, settings["formant"])
-        audio = pyworld.synthesize(f0, np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs, FRAME_MS)
-        audio = _add_breath(audio, fs, lead_frames, settings["breath"])
-        if sample_rate != fs:
-            from math import gcd
-
-            g = gcd(int(sample_rate), int(fs))
-            audio = resample_poly(audio, sample_rate // g, fs // g)
+        sp = _warp_envelope(sp, params.formant)
+        voice = pyworld.synthesize(f0, np.ascontiguousarray(sp), np.ascontiguousarray(ap), fs, FRAME_MS)
+        voice = _add_breath(voice, fs, lead_frames, params.breath)
+        audio = _resample(voice, fs, sample_rate)
+        if params.air_db is not None and sample_rate > fs:
+            audio = audio + _add_air(voice, fs, audio.size, sample_rate, params.air_db, seed)
         fade = int(0.02 * sample_rate)
         if audio.size > 2 * fade:
             ramp = np.sin(np.linspace(0, np.pi / 2, fade)) ** 2
             audio[:fade] *= ramp
             audio[-fade:] *= ramp[::-1]
         return lead, audio.astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _resampling_filter(up: int, down: int) -> np.ndarray:
+    """The anti-aliasing FIR `scipy.signal.resample_poly` would design (designing it costs more than filtering a word)."""
+    from scipy.signal import firwin
+
+    max_rate = max(up, down)
+    return firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+
+
+def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """``x`` from ``rate_in`` to ``rate_out`` Hz, exactly as resample_poly's default does it."""
+    if rate_in == rate_out:
+        return x
+    from scipy.signal import resample_poly
+
+    g = gcd(int(rate_in), int(rate_out))
+    up, down = int(rate_out) // g, int(rate_in) // g
+    return resample_poly(x, up, down, window=_resampling_filter(up, down))
+
+
+def _interpolate_frames(values: np.ndarray, frames: int, step: int) -> np.ndarray:
+    """Rows computed on every ``step``-th frame, linearly interpolated back to ``frames`` rows."""
+    position = np.arange(frames) / step
+    low = np.minimum(np.floor(position).astype(np.int64), len(values) - 1)
+    high = np.minimum(low + 1, len(values) - 1)
+    weight = (position - low)[:, None]
+    return values[low] * (1.0 - weight) + values[high] * weight
+
+
+def _breathy(ap: np.ndarray, breathiness: float) -> np.ndarray:
+    """Mix aspiration into sung frames: aperiodicity raised toward 1, most at high frequencies (as in breathy phonation)."""
+    if breathiness <= 0:
+        return ap
+    tilt = np.linspace(0.25, 1.0, ap.shape[1])
+    return ap + (1.0 - ap) * breathiness * tilt
+
+
+def _add_air(voice: np.ndarray, fs: int, length: int, sample_rate: int, air_db: float, seed: int) -> np.ndarray:
+    """Noise above WORLD's Nyquist whose level follows the voice's top band, frame by frame.
+
+    The band's power density is measured on the synthesised voice (so whatever WORLD's scaling,
+    the air continues the spectrum without a step at 8 kHz), then the noise is shaped flat to
+    `AIR_FLAT_TO_HZ` and tilted beyond. Costs two FFTs of the phrase at the output rate.
+    """
+    hop = int(fs * FRAME_MS / 1000)
+    n_fft = 4 * hop
+    window = np.hanning(n_fft)
+    padded = np.pad(voice, (n_fft // 2, n_fft // 2 + hop))
+    count = 1 + (padded.size - n_fft) // hop
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:count]
+    spectrum = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
+    band = (freqs >= AIR_BAND_HZ[0]) & (freqs < AIR_BAND_HZ[1])
+    density = 2.0 * spectrum[:, band].mean(axis=1) / (fs * np.sum(window ** 2))  # one-sided power per Hz
+    gain = np.sqrt(density * sample_rate / 2.0) * 10 ** (air_db / 20)  # white unit noise has density 2/sr
+    centres = np.arange(count) * hop / fs
+    envelope = np.interp(np.arange(length) / sample_rate, centres, gain)
+    noise = np.random.default_rng(seed).standard_normal(length)
+    noise_freqs = np.fft.rfftfreq(length, 1.0 / sample_rate)
+    lo, hi = AIR_EDGE_HZ
+    shape = np.clip((noise_freqs - lo) / (hi - lo), 0.0, 1.0)
+    shape = np.sin(shape * np.pi / 2) ** 2
+    exponent = AIR_TILT_DB_PER_OCTAVE / 20 / np.log10(2)  # amplitude slope per octave as a power of frequency
+    shape *= np.minimum(1.0, (np.maximum(noise_freqs, 1.0) / AIR_FLAT_TO_HZ) ** exponent)
+    shaped = np.fft.irfft(np.fft.rfft(noise) * shape, n=length)
+    return shaped * envelope
 
 
 def _stretch_indices(v: int, ve: int, length: int) -> np.ndarray:
@@ -241,7 +402,8 @@ def _stretch_indices(v: int, ve: int, length: int) -> np.ndarray:
     return np.concatenate([head, middle, tail])
 
 
-def _pitch_curve(syllables: list[SungSyllable], total: int, origin: float, lead_frames: int) -> np.ndarray:
+def _pitch_curve(syllables: list[SungSyllable], total: int, origin: float, lead_frames: int,
+                 params: VoiceParams) -> np.ndarray:
     """MIDI pitch per frame: notes held, raised-cosine glides between them, vibrato on long notes."""
     notes = [n for s in syllables for n in s.notes]
     times = (np.arange(total) - lead_frames) / FRAMES_PER_SECOND + origin
@@ -249,21 +411,22 @@ def _pitch_curve(syllables: list[SungSyllable], total: int, origin: float, lead_
     for note in notes:
         curve[times >= note.start] = note.pitch
     for prev, note in zip(notes, notes[1:]):
-        if note.start - prev.end > 0.05 or note.pitch == prev.pitch:
+        if note.start - prev.end > 0.05 or note.pitch == prev.pitch or params.portamento_s <= 0:
             continue
-        half = min(PORTAMENTO_S, (prev.end - prev.start) / 3, (note.end - note.start) / 3) / 2
+        half = min(params.portamento_s, (prev.end - prev.start) / 3, (note.end - note.start) / 3) / 2
         window = (times >= note.start - half) & (times < note.start + half)
         if window.any():
             phase = (times[window] - (note.start - half)) / (2 * half)
             curve[window] = prev.pitch + (note.pitch - prev.pitch) * (0.5 - 0.5 * np.cos(np.pi * phase))
+    if params.vibrato_cents <= 0 or params.vibrato_hz <= 0:
+        return curve
     for note in notes:
-        length = note.end - note.start
-        if length < 0.4:
+        if note.end - note.start < VIBRATO_MIN_NOTE_S:
             continue
         inside = (times >= note.start) & (times < note.end)
         local = times[inside] - note.start
-        depth = np.clip((local - 0.2) / 0.3, 0.0, 1.0) * (VIBRATO_CENTS / 100.0)
-        curve[inside] += depth * np.sin(2 * np.pi * VIBRATO_HZ * local)
+        depth = np.clip((local - params.vibrato_delay_s) / VIBRATO_FADE_S, 0.0, 1.0) * (params.vibrato_cents / 100.0)
+        curve[inside] += depth * np.sin(2 * np.pi * params.vibrato_hz * local)
     return curve
 
 
@@ -282,7 +445,7 @@ def _warp_envelope(sp: np.ndarray, factor: float) -> np.ndarray:
 def _add_breath(audio: np.ndarray, fs: int, lead_frames: int, level: float) -> np.ndarray:
     """A short filtered-noise inhale in the lead-in before the phrase (deterministic)."""
     length = int(min(lead_frames, 12) / FRAMES_PER_SECOND * fs)
-    if length < 32 or audio.size < length:
+    if length < 32 or audio.size < length or level <= 0:
         return audio
     rng = np.random.default_rng(7)
     noise = np.convolve(rng.standard_normal(length), np.ones(6) / 6, mode="same")
