@@ -1,5 +1,5 @@
 """style_transfer: the melody is kept (note-level F1 after transposition), harmony follows the
-style's idiom, and measured audio meets the targets (tempo, mode, instruments, meter)."""
+style's idiom, keys, modes and meters change as asked (measured audio: test_restyle_targets.py)."""
 
 from __future__ import annotations
 
@@ -83,8 +83,9 @@ def test_waltz_rebars_in_three(song):
 
 
 def test_tool_on_corpus_musicxml(chorale, tmp_path):
+    """The tool end to end on a score; the measured targets (tempo, mode, meter, instruments, as
+    caption_music hears them) are in test_restyle_targets.py."""
     from tools.music.theory import bar_beats
-    from tools.song.check import measure, tempo_agrees
     from tools.song.presets import load_preset
 
     source = Song.from_musicxml(chorale)
@@ -103,13 +104,7 @@ def test_tool_on_corpus_musicxml(chorale, tmp_path):
     preset = load_preset("rock")
     programs = {t.program for t in Song.from_midi(tmp_path / "song.mid").tracks}
     assert {preset.instruments.bass.program, preset.instruments.comp.program} <= programs
-    # measured targets: tempo (or a beat-tracker octave) within 2 %, and the mode changed
-    import soundfile
-
-    audio, rate = soundfile.read(tmp_path / "song.wav")
-    measured = measure(audio, rate)
-    assert tempo_agrees(measured["tempo_bpm"], 120, tolerance=0.02), measured
-    assert parse_key(measured["key"]).mode == parse_key(song.key).mode != parse_key(source.key).mode, measured
+    assert parse_key(song.key).mode != parse_key(source.key).mode and song.tempo_bpm == 120
     assert bar_beats(song.meter) == 4.0
 
 
