@@ -1,6 +1,11 @@
 """Caption benchmark: render music21 corpus pieces with FluidSynth and score what we measure.
 
-    .venv/bin/python bench/caption.py [--per-collection N] [--seconds 30] [--no-audio] [--no-symbolic]
+    .venv/bin/python bench/caption.py [--set tuning|heldout|both] [--per-collection N] [--seconds 30]
+                                      [--no-audio] [--no-symbolic] [--full] [--verbose]
+
+Two disjoint sets: TUNING (the collections the estimators' constants were chosen on) and HELDOUT
+(other collections and composers, never looked at while tuning). Both are reported separately;
+a change that helps the tuning set and not the held-out one is overfitting.
 
 Truth: the key is the notated key as `Song.from_musicxml` reads it (the key signature, its major or
 minor reading chosen by music21's analysis; Dorian-signature chorales follow the final bass note),
@@ -31,10 +36,16 @@ import numpy as np  # noqa: E402
 
 from tools.config import prepare_environment  # noqa: E402
 
-COLLECTIONS = {  # collection → how many pieces by default (different styles, meters and textures)
+TUNING = {  # collection → how many pieces by default (different styles, meters and textures)
     "bach": 14, "essenFolksong": 10, "oneills1850": 8, "airdsAirs": 6, "ryansMammoth": 6,
     "miscFolk": 4, "monteverdi": 3, "mozart": 2, "haydn": 2, "beethoven": 2,
 }
+HELDOUT = {  # no collection or composer in common with TUNING
+    "nottingham-dataset": 3, "palestrina": 4, "trecento": 2, "josquin": 2, "schumann_robert": 3,
+    "schumann_clara": 3, "leadSheet": 2, "handel": 1, "corelli": 1, "cpebach": 1, "joplin": 1, "schubert": 1,
+    "chopin": 1, "verdi": 1, "weber": 1, "beach": 1, "johnson_j_r": 1, "liliuokalani": 1, "lusitano": 1,
+}
+SETS = {"tuning": TUNING, "heldout": HELDOUT}
 RENDER_RATE = 22050
 
 
@@ -48,6 +59,7 @@ class Piece:
     key: str
     meter: str
     tempo: float
+    signature: int | None = None  # sharps (+) or flats (−) of the file's first key signature, None if absent
 
 
 def _select(per_collection: dict[str, int], seed: int = 7) -> list[tuple[str, str, str | None]]:
@@ -86,6 +98,15 @@ def _cut(song, seconds: float):
                 melody=keep(song.melody), tracks=tracks)
 
 
+def _signature(score) -> int | None:
+    from music21 import key as m21key, stream
+
+    if isinstance(score, stream.Opus):
+        score = score.scores[0]
+    found = list(score.flatten().getElementsByClass(m21key.KeySignature))
+    return int(found[0].sharps) if found else None
+
+
 def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, seed: int = 7) -> list[Piece]:
     """Parse, cut and set a tempo for each selected piece (skipping ones music21 cannot read).
 
@@ -103,19 +124,24 @@ def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, see
         if counts[collection] >= per_collection[collection]:
             continue
         stored = cache / ((f"{path}#{number}" if number else path).replace("/", "_").replace("#", "_") + ".json")
-        if stored.exists():
+        sidecar = stored.with_suffix(".sig")
+        if stored.exists() and sidecar.exists():
             text = stored.read_text()
             if not text:
                 continue  # known unreadable
             song = Song.from_json(text)
+            signature = None if sidecar.read_text() == "none" else int(sidecar.read_text())
         else:
             try:
                 score = corpus.parse(path, number=int(number)) if number else corpus.parse(path)
                 song = score_to_song(score, title=f"{path}#{number}" if number else path)
             except Exception:
                 stored.write_text("")
+                sidecar.write_text("none")
                 continue
+            signature = _signature(score)
             stored.write_text(song.to_json())
+            sidecar.write_text("none" if signature is None else str(signature))
         if not song.melody.notes:
             continue
         tempo = float(rng.randint(60, 150))
@@ -126,7 +152,7 @@ def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, see
         counts[collection] += 1
         ident = f"{path}#{number}" if number else path
         pieces.append(Piece(ident=ident, collection=collection, song=song, key=song.key, meter=song.meter,
-                            tempo=tempo))
+                            tempo=tempo, signature=signature))
     return pieces
 
 
@@ -196,8 +222,107 @@ def chord_accuracy(ref: dict[int, tuple[int, str]], timeline: list, beat_scale: 
     return hits, total
 
 
+def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: bool) -> dict:
+    """Everything the bench scores for one piece, as one row (no hints from the truth are given)."""
+    from tools.music import analysis
+    from tools.music.analysis.meter import estimate_meter
+
+    row = {"piece": piece.ident, "true_key": piece.key, "meter": piece.meter, "tempo": piece.tempo}
+    ref = music21_beat_chords(piece.song)
+    if audio:
+        y = render(piece, cache)
+        row["audio_seconds"] = len(y) / RENDER_RATE
+        start = time.perf_counter()
+        row["audio_key"] = analysis.estimate_key_from_audio(y, RENDER_RATE).key
+        tempo = analysis.estimate_tempo(y, RENDER_RATE)
+        row["audio_tempo"] = tempo.bpm
+        row["audio_meter"] = estimate_meter(y, RENDER_RATE, bpm=tempo.bpm).meter
+        row["audio_time"] = time.perf_counter() - start
+        if full:
+            from tools.caption import caption_audio
+
+            start = time.perf_counter()
+            cap = caption_audio(y, RENDER_RATE).attributes
+            row["caption_time"] = time.perf_counter() - start
+            row["cap_key"] = cap["key"]["key"]
+            row["cap_tempo"] = cap["tempo"]["bpm"]
+            row["cap_meter"] = cap["meter"]["meter"]
+            row["cap_vocals"] = cap["vocals"]["present"]
+            if len(ref) >= 8:
+                row["audio_chords"] = chord_accuracy(ref, cap["chords"]["timeline"],
+                                                     beat_scale=cap["tempo"]["bpm"] / piece.tempo)
+    if symbolic:
+        from tools.caption import caption_song
+
+        notes = [n for t in piece.song.all_tracks() if not t.is_drum for n in t.notes]
+        row["sym_key"] = analysis.estimate_key_from_notes(notes).key
+        row["sym_key_signed"] = analysis.estimate_key_from_notes(notes, signature=piece.signature).key
+        if len(ref) >= 8:
+            row["sym_chords"] = chord_accuracy(ref, caption_song(piece.song).attributes["chords"]["timeline"])
+    return row
+
+
+def report(rows: list[dict], label: str, *, verbose: bool) -> None:
+    """Print one set's scores (and, verbose, its misses)."""
+    import mir_eval
+
+    print(f"\n== {label}: {len(rows)} pieces from {len({r['piece'].split('/')[0] for r in rows})} collections")
+
+    def key_line(field: str, name: str) -> None:
+        got = [r for r in rows if field in r]
+        if got:
+            exact = sum(r[field] == r["true_key"] for r in got) / len(got)
+            mirex = statistics.mean(mir_eval.key.weighted_score(r["true_key"], r[field]) for r in got)
+            print(f"{name:<34} exact {exact:6.3f}   MIREX {mirex:6.3f}   (n={len(got)})")
+
+    def tempo_line(field: str, name: str) -> None:
+        got = [r for r in rows if field in r]
+        if got:
+            acc = [tempo_scores(r[field], r["tempo"]) for r in got]
+            print(f"{name:<34} Acc1  {sum(a for a, _ in acc) / len(acc):6.3f}   Acc2  {sum(b for _, b in acc) / len(acc):6.3f}")
+
+    def meter_line(field: str, name: str) -> None:
+        got = [r for r in rows if field in r]
+        if got:
+            ok = sum(meter_family(r[field]) == meter_family(r["meter"]) for r in got) / len(got)
+            print(f"{name:<34} acc   {ok:6.3f}")
+
+    key_line("audio_key", "audio key (chroma)")
+    tempo_line("audio_tempo", "audio tempo")
+    meter_line("audio_meter", "audio meter (bar, grouping)")
+    key_line("cap_key", "audio caption key (chroma+notes)")
+    tempo_line("cap_tempo", "audio caption tempo")
+    meter_line("cap_meter", "audio caption meter")
+    vocal = [r for r in rows if "cap_vocals" in r]
+    if vocal:  # every corpus render is instrumental: a "present" is a false positive
+        print(f"{'audio caption vocals (all instr.)':<34} false positives {sum(bool(r['cap_vocals']) for r in vocal)}"
+              f"/{len(vocal)}")
+    key_line("sym_key", "symbolic key (notes only)")
+    key_line("sym_key_signed", "symbolic key (+ key signature)")
+    for field, name in (("audio_chords", "audio chords vs music21"), ("sym_chords", "symbolic chords vs music21")):
+        pairs = [r[field] for r in rows if field in r]
+        if pairs:
+            print(f"{name:<34} acc   {sum(h for h, _ in pairs) / max(1, sum(t for _, t in pairs)):6.3f}   "
+                  f"(beats with a music21 triad, {len(pairs)} pieces)")
+    for field, name in (("audio_time", "audio key+tempo+meter s/min"), ("caption_time", "audio caption s/min")):
+        got = [60.0 * r[field] / r["audio_seconds"] for r in rows if field in r]
+        if got:
+            print(f"{name:<34} min {min(got):.2f}  median {statistics.median(got):.2f}")
+    if verbose:
+        for r in rows:
+            if "audio_tempo" in r and not tempo_scores(r["audio_tempo"], r["tempo"])[0]:
+                print("  tempo miss", r["piece"], r["meter"], r["tempo"], "->", r["audio_tempo"])
+            if "audio_meter" in r and meter_family(r["audio_meter"]) != meter_family(r["meter"]):
+                print("  meter miss", r["piece"], r["meter"], "->", r["audio_meter"])
+            if "audio_key" in r and r["audio_key"] != r["true_key"]:
+                print("  audio key miss", r["piece"], r["true_key"], "->", r["audio_key"])
+            if "sym_key" in r and r["sym_key"] != r["true_key"]:
+                print("  symbolic key miss", r["piece"], r["true_key"], "->", r["sym_key"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--set", choices=("tuning", "heldout", "both"), default="both")
     parser.add_argument("--per-collection", type=int, default=0, help="override every collection's count")
     parser.add_argument("--seconds", type=float, default=90.0, help="cut longer pieces to this")
     parser.add_argument("--no-audio", action="store_true")
@@ -207,103 +332,32 @@ def main() -> None:
                                                             "chords, combined key) and time a 3-minute file")
     args = parser.parse_args()
     prepare_environment()
-    import mir_eval
-
     from tools.config import settings
-    from tools.music import analysis
 
-    counts = {c: (args.per_collection or n) for c, n in COLLECTIONS.items()}
     cache = settings().cache_dir / "bench_caption"
     (cache / "songs").mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    pieces = load_pieces(counts, args.seconds, cache / "songs")
-    print(f"{len(pieces)} pieces from {len({p.collection for p in pieces})} collections "
-          f"(parsed in {time.perf_counter() - t0:.1f} s)")
-    rows = []
-    for piece in pieces:
-        row = {"piece": piece.ident, "true_key": piece.key, "meter": piece.meter, "tempo": piece.tempo}
-        if not args.no_audio:
-            y = render(piece, cache)
-            row["audio_seconds"] = len(y) / RENDER_RATE
-            start = time.perf_counter()
-            key = analysis.estimate_key_from_audio(y, RENDER_RATE)
-            tempo = analysis.estimate_tempo(y, RENDER_RATE, meter_hint=piece.meter)
-            row["audio_time"] = time.perf_counter() - start
-            row["audio_key"] = key.key
-            row["audio_tempo"] = tempo.bpm
-            from tools.music.analysis.meter import estimate_meter
+    names = ("tuning", "heldout") if args.set == "both" else (args.set,)
+    first: list[Piece] = []
+    for name in names:
+        counts = {c: (args.per_collection or n) for c, n in SETS[name].items()}
+        t0 = time.perf_counter()
+        pieces = load_pieces(counts, args.seconds, cache / "songs")
+        print(f"{name}: {len(pieces)} pieces parsed in {time.perf_counter() - t0:.1f} s")
+        first = first or pieces
+        rows = []
+        for piece in pieces:
+            rows.append(measure(piece, cache, audio=not args.no_audio, symbolic=not args.no_symbolic, full=args.full))
+            if args.verbose:
+                print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()})
+        report(rows, name, verbose=args.verbose)
+    if args.full and not args.no_audio:
+        from tools.caption import caption_audio
 
-            row["audio_meter_ok"] = meter_family(estimate_meter(y, RENDER_RATE, bpm=tempo.bpm).meter) == \
-                meter_family(piece.meter)
-            if args.full:
-                from tools.caption import caption_audio
-
-                start = time.perf_counter()
-                cap = caption_audio(y, RENDER_RATE).attributes
-                row["caption_time"] = time.perf_counter() - start
-                row["cap_key"] = cap["key"]["key"]
-                row["cap_tempo"] = cap["tempo"]["bpm"]
-                ref = music21_beat_chords(piece.song)
-                if len(ref) >= 8:
-                    row["audio_chords"] = chord_accuracy(ref, cap["chords"]["timeline"],
-                                                         beat_scale=cap["tempo"]["bpm"] / piece.tempo)
-        if not args.no_symbolic:
-            notes = [n for t in piece.song.all_tracks() if not t.is_drum for n in t.notes]
-            row["sym_key"] = analysis.estimate_key_from_notes(notes).key
-            ref = music21_beat_chords(piece.song)
-            if len(ref) >= 8:
-                from tools.caption import caption_song
-
-                row["sym_chords"] = chord_accuracy(ref, caption_song(piece.song).attributes["chords"]["timeline"])
-        rows.append(row)
-        if args.verbose:
-            print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()})
-
-    def key_report(field: str, label: str) -> None:
-        got = [r for r in rows if field in r]
-        if not got:
-            return
-        exact = sum(r[field] == r["true_key"] for r in got) / len(got)
-        mirex = statistics.mean(mir_eval.key.weighted_score(r["true_key"], r[field]) for r in got)
-        print(f"{label:<28} exact {exact:6.3f}   MIREX {mirex:6.3f}   (n={len(got)})")
-
-    print()
-    key_report("audio_key", "audio key")
-    key_report("sym_key", "symbolic key")
-    audio = [r for r in rows if "audio_tempo" in r]
-    if audio:
-        acc = [tempo_scores(r["audio_tempo"], r["tempo"]) for r in audio]
-        print(f"{'audio tempo':<28} Acc1 {sum(a for a, _ in acc) / len(acc):6.3f}   "
-              f"Acc2 {sum(b for _, b in acc) / len(acc):6.3f}")
-        per_min = [60.0 * r["audio_time"] / r["audio_seconds"] for r in audio]
-        print(f"{'audio key+tempo s/min':<28} min {min(per_min):.2f}  median {statistics.median(per_min):.2f}")
-        meters = [r["audio_meter_ok"] for r in audio]
-        print(f"{'audio meter (bar, grouping)':<28} acc  {sum(meters) / len(meters):6.3f}")
-        full = [r for r in audio if "cap_key" in r]
-        if full:
-            key_report("cap_key", "audio caption key (+notes)")
-            acc = [tempo_scores(r["cap_tempo"], r["tempo"]) for r in full]
-            per_min = [60.0 * r["caption_time"] / r["audio_seconds"] for r in full]
-            print(f"{'audio caption s/min':<28} min {min(per_min):.2f}  median {statistics.median(per_min):.2f}")
-        for field, label in (("audio_chords", "audio chords vs music21"), ("sym_chords", "symbolic chords vs music21")):
-            pairs = [r[field] for r in rows if field in r]
-            if pairs:
-                print(f"{label:<28} acc  {sum(h for h, _ in pairs) / max(1, sum(t for _, t in pairs)):6.3f}   "
-                      f"(beats with a music21 triad, {len(pairs)} pieces)")
-        if args.full:
-            from tools.caption import caption_audio
-
-            long = np.concatenate([render(p, cache) for p in pieces[:12]])[: RENDER_RATE * 180]
-            start = time.perf_counter()
-            caption_audio(long, RENDER_RATE)
-            print(f"{'3-minute file caption':<28} {time.perf_counter() - start:.1f} s ({len(long) / RENDER_RATE:.0f} s of audio)")
-        if args.verbose:
-            for r in audio:
-                if not tempo_scores(r["audio_tempo"], r["tempo"])[0]:
-                    print("  tempo miss", r["piece"], r["meter"], r["tempo"], "->", r["audio_tempo"])
-            for r in audio:
-                if r["audio_key"] != r["true_key"]:
-                    print("  key miss", r["piece"], r["true_key"], "->", r["audio_key"])
+        long = np.concatenate([render(p, cache) for p in first[:12]])[: RENDER_RATE * 180]
+        start, cpu = time.perf_counter(), time.process_time()
+        caption_audio(long, RENDER_RATE)
+        print(f"\n{'3-minute file caption':<34} {time.perf_counter() - start:.1f} s wall, "
+              f"{time.process_time() - cpu:.1f} s CPU ({len(long) / RENDER_RATE:.0f} s of audio)")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ DEFAULT_PROFILES = ("temperley", "albrecht_shanahan")
 # note get this much added to their correlation. It settles the dominant/relative confusions that
 # pitch-class counts alone leave open (a tune in D minor vs F major uses the same notes).
 FINAL_BASS_BONUS = 0.12
+# A key signature written in the file is evidence too (data, not an answer): the two keys it
+# spells (major and relative minor) get this much added. It is a bonus, not a filter, because old
+# scores write minor keys with a Dorian signature and modal tunes borrow a neighbour's signature.
+SIGNATURE_BONUS = 0.2
 
 
 class _NoteLike(Protocol):
@@ -80,17 +84,21 @@ def key_scores(pc_weights: np.ndarray, profiles: Iterable[str] = DEFAULT_PROFILE
 
 
 def key_from_profile(pc_weights: np.ndarray, profiles: Iterable[str] = DEFAULT_PROFILES, *,
-                     final_bass_pc: int | None = None) -> KeyEstimate:
+                     final_bass_pc: int | None = None, signature: int | None = None) -> KeyEstimate:
     """The best key for a pitch-class profile, with a margin-based confidence.
 
     Args:
         final_bass_pc: the pitch class of the last bass note, when known (see FINAL_BASS_BONUS).
+        signature: the notated key signature in sharps (negative: flats), when the file has one
+            (see SIGNATURE_BONUS).
     """
     scores = key_scores(pc_weights, profiles)
-    if final_bass_pc is not None:
-        for name in scores:
-            if parse_key(name).tonic == final_bass_pc % 12:
-                scores[name] += FINAL_BASS_BONUS
+    for name in scores:
+        key = parse_key(name)
+        if final_bass_pc is not None and key.tonic == final_bass_pc % 12:
+            scores[name] += FINAL_BASS_BONUS
+        if signature is not None and (key.sharps - signature) % 12 == 0:
+            scores[name] += SIGNATURE_BONUS
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     # a margin of 0.15 correlation between first and second is already a clear decision
@@ -120,7 +128,7 @@ def final_bass_pitch_class(notes: list[_NoteLike]) -> int | None:
 
 
 def estimate_key_from_notes(notes: Iterable[_NoteLike], *, profiles: Iterable[str] = DEFAULT_PROFILES,
-                            use_final: bool = False) -> KeyEstimate:
+                            use_final: bool = False, signature: int | None = None) -> KeyEstimate:
     """Key of a set of pitched notes (anything with ``pitch``, ``start`` and ``duration``).
 
     ``use_final`` adds the final-bass evidence; off by default because on 57 corpus pieces (cut
@@ -134,7 +142,7 @@ def estimate_key_from_notes(notes: Iterable[_NoteLike], *, profiles: Iterable[st
     if hist.sum() <= 0:
         raise TunesmithError("There are no pitched notes to find a key in")
     final = final_bass_pitch_class(notes) if use_final else None
-    return key_from_profile(hist, profiles, final_bass_pc=final)
+    return key_from_profile(hist, profiles, final_bass_pc=final, signature=signature)
 
 
 def chroma_profile(y: np.ndarray, sr: int) -> np.ndarray:
