@@ -124,7 +124,7 @@ def test_key_and_tempo(song):
 def test_untouched_sections_render_identically(song):
     full = render_sections(song, vocals="female")
     edited, _ = apply_fields(song, resolve(song, "chorus"), EditFields(energy=1))
-    edit = render_sections(edited, vocals="female")
+    edit = render_sections(edited, vocals="female", gain_db=full.gain_db)  # an edit keeps its parent's master gain
     assert edit.rendered == ["chorus"] and set(edit.reused) == {"intro", "verse", "outro"}
     chorus_start = full.segment_starts["chorus"]
     outro_start = full.segment_starts["outro"]
@@ -184,3 +184,45 @@ def test_planner_style_arguments(song):
     assert resolve(song, "first verse").names == ["verse"] and resolve(song, "last chorus").names == ["chorus"]
     with pytest.raises(TunesmithError):
         resolve(song, "second bridge")
+
+
+def test_versions_are_mastered_and_edits_keep_the_parents_gain(song, tmp_path):
+    """A restyle is mastered to −14 LUFS like render_song; an edit of it keeps its master gain, so
+    the written WAVs agree sample for sample outside the edited section and its ring-out."""
+    import soundfile
+
+    from agent.store import Store
+    from tools.config import settings
+    from tools.music.mix import integrated_loudness
+    from tools.restyle import EditSongArgs, StyleTransferArgs, edit_song, style_transfer
+
+    store = Store(settings().home)
+    short = song.model_copy(update={"sections": [s for s in song.sections if s.name in ("verse", "chorus", "outro")]})
+    first = short.sections[0].start_bar
+    short = short.model_copy(update={
+        "sections": [s.model_copy(update={"start_bar": s.start_bar - first}) for s in short.sections],
+        "melody": short.melody.model_copy(update={"notes": [n.model_copy(update={"start": n.start - first * 4})
+                                                            for n in short.melody.notes if n.start >= first * 4]}),
+        "tracks": [t.model_copy(update={"notes": [n.model_copy(update={"start": n.start - first * 4})
+                                                 for n in t.notes if n.start >= first * 4]}) for t in short.tracks]})
+    origin = store.add_artifact(kind="song", summary="original", song=short, tool="text_to_song")
+    restyled = style_transfer(StyleTransferArgs(source=origin.id, target_style="folk", vocals="none"),
+                              ToolContext(workdir=tmp_path / "r", artifacts=store))
+    master = restyled.data["manifest"]["master"]
+    assert master["gain_from"] == "this version" and abs(master["lufs"] + 14) <= 0.3
+    parent = store.add_artifact(kind="song", summary=restyled.summary, song=restyled.song, files=restyled.files,
+                                parent_id=origin.id, tool="style_transfer")
+    edited = edit_song(EditSongArgs(source=parent.id, section="chorus", energy="-"),
+                       ToolContext(workdir=tmp_path / "e", artifacts=store))
+    assert edited.data["manifest"]["master"]["gain_from"] == "parent"
+    assert edited.data["manifest"]["master"]["gain_db"] == master["gain_db"]
+    assert edited.data["manifest"]["render"]["rendered_sections"] == ["chorus"]
+    before, rate = soundfile.read(tmp_path / "r" / "song.wav", dtype="int16")
+    after, _ = soundfile.read(tmp_path / "e" / "song.wav", dtype="int16")
+    chorus = edited.song.find_section("chorus")
+    start = int(round(short.beats_to_seconds(chorus.start_bar * 4) * rate))
+    end = int(round(short.beats_to_seconds(chorus.end_bar * 4) * rate)) + int(RING_S * rate)
+    assert np.array_equal(before[:start], after[:start]) and np.array_equal(before[end:], after[end:])
+    assert not np.array_equal(before[start:end], after[start:end])
+    quieter = integrated_loudness(after[start:end].astype(np.float32) / 32768, rate)
+    assert quieter < integrated_loudness(before[start:end].astype(np.float32) / 32768, rate)  # not normalised away

@@ -113,5 +113,5 @@ def rearrange(song: Song, preset: Preset, *, vocals: str, swing: float | None = 
         "name": "Lead melody" if instrumental else "Vocals",
         "program": blueprint.instrumentation.get("lead", 73) if instrumental else VOCAL_PROGRAM,
         "role": "melody", "volume": 0.75 if instrumental else 1.0})
-    tags = [preset.name] + ([] if instrumental else [f"{vocals} vocals"])
+    tags = [preset.name, f"{vocals} vocals"]  # "none vocals" too: an instrumental of a sung melody stays one
     return song.model_copy(update={"tracks": tracks, "melody": melody, "style_tags": tags})

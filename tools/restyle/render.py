@@ -3,14 +3,14 @@ sections whose content changed and every other section's audio stays sample-iden
 
 Each section is rendered on its own (its notes re-timed from 0, the band's reverb and the vocal
 chain applied inside the segment) into a buffer one ring-out longer than the section, faded over
-the ring-out; segments are overlap-added at their start samples. Mastering is stateless (a fixed
-gain and a memoryless soft clip), so nothing a section does reaches audio outside its own segment.
-The cache key is the segment's relative content, so sections that merely move in time (after a
-bar-count change) are reused too.
+the ring-out; segments are overlap-added at their start samples. The cache key is the segment's
+relative content, so sections that merely move in time (after a bar-count change) are reused too.
 
-Hook for the song engine: `render_song` re-masters the whole mix (global loudness gain, look-ahead
-limiter), which makes a one-section edit change every sample; a per-section mode there would make
-this module unnecessary.
+Mastering matches `render_song`'s targets (−14 LUFS, true peak about −1 dBTP) without letting a
+section reach audio outside its own segment: one gain for the song and a memoryless soft clip (no
+look-ahead limiter). A new version (a restyle) gets the gain that brings it to −14 LUFS; an edit
+keeps its parent's gain (``gain_db``), so untouched sections stay sample-identical and an edit
+that makes a chorus bigger is heard louder, not normalised away.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ import numpy as np
 
 from tools.music.errors import TunesmithError
 from tools.music.song import Section, Song, Track
+from tools.music.mix import TARGET_LUFS, TRUE_PEAK_CEILING_DB, integrated_loudness, true_peak
 from tools.music.synth import SAMPLE_RATE, render_track
 
 RING_S = 1.0  # a segment's ring-out after its section ends
 FADE_S = 0.4  # the last part of the ring-out fades to silence
-MASTER_GAIN = 1.6  # fixed: a per-song loudness gain would change every section on any edit
-CLIP_KNEE = 0.85
+CLIP_CEILING = 10 ** ((TRUE_PEAK_CEILING_DB - 0.5) / 20)  # sample peaks; overs between samples stay under −1 dBTP
+CLIP_KNEE = 0.85 * CLIP_CEILING
 CACHE_VERSION = "restyle-render-1"
 _MEMORY: "OrderedDict[str, np.ndarray]" = OrderedDict()
 _LOCK = threading.Lock()
@@ -47,6 +48,15 @@ class SectionRender:
     reused: list[str] = field(default_factory=list)  # sections served from the cache
     seconds: float = 0.0
     segment_starts: dict[str, int] = field(default_factory=dict)
+    gain_db: float = 0.0  # the master gain applied (the parent's for an edit)
+    lufs: float = float("-inf")
+    true_peak_db: float = float("-inf")
+
+    def master_info(self, *, inherited: bool) -> dict:
+        """The manifest's "master" entry; an edit of this version reads ``gain_db`` back."""
+        return {"renderer": CACHE_VERSION, "gain_db": self.gain_db,  # exact: an edit re-applies it
+                "lufs": round(self.lufs, 2),
+                "true_peak_dbtp": round(self.true_peak_db, 2), "gain_from": "parent" if inherited else "this version"}
 
 
 def _relative(track: Track, start: float, end: float) -> list[list]:
@@ -128,7 +138,7 @@ def clear_memory_cache() -> None:
 
 
 def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) -> np.ndarray:
-    from tools.music.mix import _band_chain, _vocal_chain
+    from tools.music.mix import band_chain, vocal_chain
 
     start, end = section.start_bar * song.beats_per_bar, section.end_bar * song.beats_per_bar
     length = int(round(song.beats_to_seconds(end - start) * sample_rate)) + int(RING_S * sample_rate)
@@ -140,7 +150,7 @@ def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) 
         if notes:
             band += render_track(track.model_copy(update={"notes": notes}), song, total_samples=length,
                                  sample_rate=sample_rate)
-    out = _band_chain(band, sample_rate).astype(np.float32)
+    out = band_chain(band, sample_rate).astype(np.float32)
     if sing:
         melody = [n.model_copy(update={"start": round(n.start - start, 4)})
                   for n in song.melody.notes if start - 1e-6 <= n.start < end - 1e-6]
@@ -151,7 +161,7 @@ def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) 
             voice = sing_song(local, voice=spec["vocals"], sample_rate=sample_rate, total_samples=length)
             active = np.abs(voice) > 1e-3
             if active.any():
-                wet = _vocal_chain(voice, sample_rate)[:length]
+                wet = vocal_chain(voice, sample_rate)[:length]
                 band_rms = float(np.sqrt(np.mean(out[active] ** 2))) or 0.05
                 voice_rms = float(np.sqrt(np.mean(wet[active] ** 2))) or 1.0
                 out = out + wet * (band_rms / voice_rms) * 10 ** (2.0 / 20)
@@ -160,17 +170,36 @@ def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) 
     return out
 
 
-def soft_clip(x: np.ndarray, knee: float = CLIP_KNEE) -> np.ndarray:
-    """Memoryless: identity below ``knee``, a tanh shoulder above, never past 1.0."""
+def soft_clip(x: np.ndarray, knee: float = CLIP_KNEE, ceiling: float = CLIP_CEILING) -> np.ndarray:
+    """Memoryless: identity below ``knee``, a tanh shoulder above, never past ``ceiling``."""
     over = np.abs(x) > knee
     y = x.copy()
-    y[over] = np.sign(x[over]) * (knee + (1 - knee) * np.tanh((np.abs(x[over]) - knee) / (1 - knee)))
+    span = ceiling - knee
+    y[over] = np.sign(x[over]) * (knee + span * np.tanh((np.abs(x[over]) - knee) / span))
     return y
 
 
+def master_gain_db(mix: np.ndarray, sample_rate: int) -> float:
+    """The one gain that brings ``mix`` (after the soft clip) to −14 LUFS: measured, then corrected
+    once where the clip took loudness back (dense songs), as `tools.music.mix.master` does."""
+    loudness = integrated_loudness(mix, sample_rate)
+    if not np.isfinite(loudness):
+        return 0.0
+    gain_db = TARGET_LUFS - loudness
+    after = integrated_loudness(soft_clip(mix * np.float32(10 ** (gain_db / 20))), sample_rate)
+    if np.isfinite(after) and abs(after - TARGET_LUFS) > 0.2:
+        gain_db += TARGET_LUFS - after
+    return float(gain_db)
+
+
 def render_sections(song: Song, *, vocals: str = "female", sample_rate: int = SAMPLE_RATE,
-                    use_cache: bool = True) -> SectionRender:
-    """The mastered song, assembled from per-section segments (cached by content)."""
+                    use_cache: bool = True, gain_db: float | None = None) -> SectionRender:
+    """The mastered song, assembled from per-section segments (cached by content).
+
+    Args:
+        gain_db: the master gain to apply (an edit passes its parent's); None measures the song
+            and brings it to −14 LUFS.
+    """
     if not song.sections or not song.all_tracks():
         raise TunesmithError("The song is empty: nothing to render", hint="it needs sections and notes")
     clock = time.perf_counter()
@@ -192,7 +221,10 @@ def render_sections(song: Song, *, vocals: str = "female", sample_rate: int = SA
         result.segment_starts[section.name] = first
         stop = min(first + segment.shape[0], total)
         mix[first:stop] += segment[: stop - first]
-    result.audio = soft_clip(mix * MASTER_GAIN)
+    result.gain_db = master_gain_db(mix, sample_rate) if gain_db is None else float(gain_db)
+    result.audio = soft_clip(mix * np.float32(10 ** (result.gain_db / 20)))
+    result.lufs = integrated_loudness(result.audio, sample_rate)
+    result.true_peak_db = 20 * float(np.log10(max(true_peak(result.audio), 1e-9)))
     result.seconds = round(time.perf_counter() - clock, 3)
     return result
 

@@ -4,6 +4,7 @@ part changed, the rest kept). Both return a new song version whose parent is the
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.theory import parse_key
-from tools.registry import Tool, ToolContext, ToolResult
+from tools.registry import ARTIFACT_ID, Tool, ToolContext, ToolResult
 from tools.restyle.arrange import instrument, rearrange
 from tools.restyle.diff import compare_songs
 from tools.restyle.edit import EditFields, apply_fields, parse_instruction
@@ -111,7 +112,7 @@ def restyle_song(song: Song, args: StyleTransferArgs) -> tuple[Song, dict]:
     return restyled, decided
 
 
-def _manifest(song: Song, rendered, files, extra: dict) -> dict:
+def _manifest(song: Song, rendered, files, extra: dict, *, inherited_gain: bool = False) -> dict:
     return {"title": song.title, "key": song.key, "tempo_bpm": song.tempo_bpm, "meter": song.meter,
             "duration_s": round(rendered.audio.shape[0] / 44100, 3),
             "sections": [{"name": s.name, "kind": s.kind, "bars": s.bars, "chords": s.chords, "energy": s.energy,
@@ -120,6 +121,7 @@ def _manifest(song: Song, rendered, files, extra: dict) -> dict:
                        for t in song.all_tracks()],
             "render": {"seconds": rendered.seconds, "rendered_sections": rendered.rendered,
                        "reused_sections": rendered.reused},
+            "master": rendered.master_info(inherited=inherited_gain),
             "files": {k: p.name for k, p in files.items()}, **extra}
 
 
@@ -156,10 +158,32 @@ def edit_fields_of(args: EditSongArgs, song: Song) -> EditFields:
         tempo_bpm=args.tempo_bpm or parsed.tempo_bpm)
 
 
+def parent_master_gain(ctx: ToolContext, source: str) -> float | None:
+    """The master gain the source version was rendered with by this renderer (its manifest, in
+    the artifact store or beside a song.json), or None: a song rendered elsewhere is mastered afresh."""
+    from tools.restyle.render import CACHE_VERSION
+
+    path = Path((source or "").strip()).expanduser()
+    try:
+        if path.suffix.lower() == ".json" and path.is_file():
+            manifest_path = path.with_name("manifest.json")
+        elif ctx.artifacts is not None and ARTIFACT_ID.match((source or "").strip()):
+            manifest_path = ctx.artifacts.file_of(source.strip(), "manifest.json")
+        else:
+            return None
+        master = json.loads(manifest_path.read_text(encoding="utf-8")).get("master") or {}
+    except (TunesmithError, OSError, ValueError, AttributeError):
+        return None  # no manifest, or not one of ours
+    if master.get("renderer") != CACHE_VERSION or not isinstance(master.get("gain_db"), (int, float)):
+        return None
+    return float(master["gain_db"])
+
+
 def edit_song(args: EditSongArgs, ctx: ToolContext) -> ToolResult:
     """Change the named part only; re-render only what changed."""
     loaded = load_source(ctx, args.source)
     song = loaded.song
+    parent_gain = parent_master_gain(ctx, args.source)
     target = resolve(song, args.section)
     fields = edit_fields_of(args, song)
     edited, changes = apply_fields(song, target, fields, seed=args.seed)
@@ -170,13 +194,14 @@ def edit_song(args: EditSongArgs, ctx: ToolContext) -> ToolResult:
     if args.vocals:
         changes.append(f"vocals: {args.vocals}")
         edited = edited.model_copy(update={"style_tags": [t for t in edited.style_tags if not t.endswith(" vocals")]
-                                           + ([] if vocals == "none" else [f"{vocals} vocals"])})
-    rendered = render_sections(edited, vocals=vocals)
+                                           + [f"{vocals} vocals"]})
+    rendered = render_sections(edited, vocals=vocals, gain_db=parent_gain)
     files = write_outputs(edited, rendered, ctx.workdir)
     diff = compare_songs(song, edited)
     manifest = _manifest(edited, rendered, files, {"source": loaded.origin, "section": args.section,
                                                    "changes": changes, "diff": diff, "vocals": vocals,
-                                                   "recipe": {"tool": "edit_song", "args": args.model_dump()}})
+                                                   "recipe": {"tool": "edit_song", "args": args.model_dump()}},
+                         inherited_gain=parent_gain is not None)
     (ctx.workdir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     files["manifest.json"] = ctx.workdir / "manifest.json"
     summary = "; ".join(changes) + (f". Re-rendered {', '.join(rendered.rendered) or 'nothing'}; kept "
