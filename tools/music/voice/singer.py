@@ -34,6 +34,7 @@ from tools.music.voice.phonemes import is_pause, split_syllables
 FRAME_MS = 5.0
 WORLD_RATE = 16000  # analysis/synthesis rate: 8 kHz of voice bandwidth, the air band adds the rest
 FFT_SIZE = 512  # cheaptrick's window covers 3 periods down to 94 Hz at 16 kHz
+SYNTH_FFT_SIZE = 256  # envelopes kept at every 2nd bin (62.5 Hz apart) for synthesis: half the cost per pulse
 FRAMES_PER_SECOND = 1000.0 / FRAME_MS
 PHRASE_GAP_S = 0.3  # a rest longer than this starts a new phrase (and a new synthesis call)
 EDGE_FRAMES = 6  # 30 ms of each vowel's natural start and end are kept unstretched
@@ -190,10 +191,11 @@ class Singer:
         fs = WORLD_RATE
         f0, t = pyworld.dio(x, fs, f0_floor=70.0, f0_ceil=500.0, frame_period=FRAME_MS)
         f0 = pyworld.stonemask(x, f0, t, fs)
-        sp = pyworld.cheaptrick(x, f0, t, fs, f0_floor=94.0, fft_size=FFT_SIZE)
+        step = FFT_SIZE // SYNTH_FFT_SIZE  # bin k of the synthesis FFT is bin k*step of the analysis FFT
+        sp = pyworld.cheaptrick(x, f0, t, fs, f0_floor=94.0, fft_size=FFT_SIZE)[:, ::step]
         ap = _interpolate_frames(pyworld.d4c(x, np.ascontiguousarray(f0[::AP_DECIMATION]),
                                              np.ascontiguousarray(t[::AP_DECIMATION]), fs, fft_size=FFT_SIZE),
-                                 len(f0), AP_DECIMATION)
+                                 len(f0), AP_DECIMATION)[:, ::step]
         frames = len(f0)
 
         def frame_of(sample: int) -> int:
