@@ -15,13 +15,9 @@ import numpy as np
 from tools.guards import FileKind
 from tools.music.errors import TunesmithError
 from tools.music.song import Note, Section, Song, Track
-from tools.music.theory import chord_symbol, parse_key, pc_name
+from tools.music.theory import chord_symbol, parse_key
 
 SECTION_BARS = 8
-ALBRECHT_SHANAHAN = {
-    "major": np.array([0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081]),
-    "minor": np.array([0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052]),
-}
 ALLOWED = (FileKind.MIDI, FileKind.MUSICXML, FileKind.ABC, FileKind.AUDIO)
 
 
@@ -47,22 +43,6 @@ def skyline(notes: list[Note]) -> list[Note]:
             n = n.model_copy(update={"duration": round(max(line[i + 1].start - n.start, 0.05), 4)})
         out.append(n)
     return out
-
-
-def estimate_key(notes: list[Note]) -> str:
-    """Duration-weighted pitch classes against Albrecht–Shanahan profiles."""
-    weights = np.zeros(12)
-    for n in notes:
-        weights[n.pitch % 12] += n.duration
-    if not weights.any():
-        return "C major"
-    best, score = "C major", -2.0
-    for tonic in range(12):
-        for mode, profile in ALBRECHT_SHANAHAN.items():
-            s = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
-            if s > score:
-                best, score = f"{pc_name(tonic)} {mode}", s
-    return str(parse_key(best))
 
 
 def bar_chords(song: Song, notes: list[Note]) -> list[str]:
@@ -128,7 +108,9 @@ def melody_of(song: Song) -> Song:
 
 
 def transcribe(path: Path, *, max_seconds: float) -> Song:
-    """Audio → Song: basic-pitch notes, tempo from the audio, key from the notes, top line as melody."""
+    """Audio → Song: basic-pitch notes, tempo from the audio, key from the notes (both by
+    caption_music's estimators), top line as melody."""
+    from tools.music.analysis import estimate_key_from_notes
     from tools.music.resources import basic_pitch_onnx_path
 
     model = basic_pitch_onnx_path()
@@ -158,7 +140,7 @@ def transcribe(path: Path, *, max_seconds: float) -> Song:
     notes = [Note(pitch=int(p), start=round(float(s) / spb, 4), duration=round(max(float(e - s) / spb, 0.05), 4),
                   velocity=int(min(127, max(1, 40 + 87 * float(a))))) for s, e, p, a, *_ in events]
     line = skyline(notes)
-    key = estimate_key(line)
+    key = estimate_key_from_notes(notes).key  # caption_music's key estimator, on every heard note
     rest = [n for n in notes if n not in line]
     song = Song(title=path.stem, key=key, tempo_bpm=round(tempo, 2), meter="4/4",
                 melody=Track(name="Vocals", program=53, role="melody", notes=line),
@@ -167,15 +149,10 @@ def transcribe(path: Path, *, max_seconds: float) -> Song:
 
 
 def _tempo(y: np.ndarray, sr: int) -> float:
-    try:  # the caption capability's estimator, when it is installed
-        from tools.music import analysis
+    """caption_music's tempo estimator, folded into the range a hummed or played tune lives in."""
+    from tools.music import analysis
 
-        tempo, _ = analysis.estimate_tempo(y, sr)
-    except (ImportError, AttributeError):
-        from tools.song.check import estimate_tempo
-
-        tempo, _ = estimate_tempo(y, sr)
-    tempo = float(tempo)
+    tempo = float(analysis.estimate_tempo(y, sr).bpm)
     while tempo > 160:  # beat trackers double the tempo of plain tunes; a hummed line is rarely this fast
         tempo /= 2
     if not 40 <= tempo <= 220:
