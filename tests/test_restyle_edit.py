@@ -11,6 +11,7 @@ from tools.music.song import Song
 from tools.registry import ToolContext
 from tools.restyle.diff import compare_songs
 from tools.restyle.edit import EditFields, apply_fields, parse_instruction
+from tools.restyle.tools import edit_fields_of
 from tools.restyle.render import RING_S, render_sections
 from tools.restyle.sections import beat_range, resolve
 
@@ -226,3 +227,34 @@ def test_versions_are_mastered_and_edits_keep_the_parents_gain(song, tmp_path):
     assert not np.array_equal(before[start:end], after[start:end])
     quieter = integrated_loudness(after[start:end].astype(np.float32) / 32768, rate)
     assert quieter < integrated_loudness(before[start:end].astype(np.float32) / 32768, rate)  # not normalised away
+
+
+def test_energy_down_thins_only_the_chorus(song):
+    edited, changes = apply_fields(song, resolve(song, "chorus"), EditFields(energy=-2))
+    assert "energy down in chorus" in changes[0]
+    assert edited.find_section("chorus").energy == pytest.approx(song.find_section("chorus").energy - 0.5)
+    for name in ("intro", "verse", "outro"):
+        assert _notes_in(edited, name) == _notes_in(song, name)
+    before, after = _notes_in(song, "chorus"), _notes_in(edited, "chorus")
+    assert len(after) < len(before) or sum(n[3] for n in after) < sum(n[3] for n in before), (len(before), len(after))
+    assert edited.melody.notes == song.melody.notes  # the tune and its words stay
+
+
+def test_bad_edit_input(song, tmp_path):
+    from tools.restyle import EditSongArgs, edit_song
+
+    ctx = ToolContext(workdir=tmp_path / "out")
+    empty = tmp_path / "song.json"
+    empty.write_text(Song(title="nothing").to_json())
+    with pytest.raises(TunesmithError, match="empty"):
+        edit_song(EditSongArgs(source=str(empty), section="chorus", energy="+"), ctx)
+    with pytest.raises(TunesmithError, match="empty"):
+        apply_fields(song, resolve(song, "verse line 1"), EditFields(lyrics="  \n "))
+    with pytest.raises(TunesmithError, match="one section"):
+        apply_fields(song, resolve(song, None), EditFields(bars=2))
+    with pytest.raises(TunesmithError, match="No part matches"):
+        apply_fields(song, resolve(song, "chorus"), EditFields(remove=["theremin"]))
+    with pytest.raises(TunesmithError, match="invalid"):
+        edit_fields_of(EditSongArgs(source="x", key="H major"), song)
+    with pytest.raises(ValueError):
+        EditSongArgs(source="x", tempo_bpm=500)  # outside 40..220: refused before anything runs
