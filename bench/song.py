@@ -4,10 +4,12 @@
     .venv/bin/python bench/song.py --repeats 3 --durations 180
 
 Each configuration runs in a fresh process (so peak RSS is that song's), which first warms up
-(SoundFont, espeak-ng and librosa's JIT load once per process, as in the server) and then makes
-the song; the table shows min and median of the repeats and the CPU steal seen meanwhile (this
-VM loses CPU to the hypervisor; other work on the machine also slows it). Writes example
-manifests and a spectrogram PNG under bench/out/.
+(SoundFont, espeak-ng and librosa's JIT load once per process, as in the server; the render
+helper process starts then too) and then makes the song; the table shows min and median of the
+repeats, the CPU seconds the song took (this process and its helper processes: on a shared
+machine wall time is noisy, CPU time much less), the peak RSS of this process and of all its
+processes together, the load average at the start and the CPU steal seen meanwhile. Writes
+example manifests and a spectrogram PNG under bench/out/.
 """
 
 from __future__ import annotations
@@ -57,6 +59,48 @@ def steal_ticks() -> tuple[int, int]:
     return values[7] if len(values) > 7 else 0, sum(values)
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child] + _descendants(child)
+    return found
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, its reaped children and its live descendants (the helper)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in _descendants(os.getpid()):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def peak_rss_mb() -> tuple[float, float]:
+    """(this process, this process + live descendants) peak resident set, MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    total = own
+    for pid in _descendants(os.getpid()):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return own, total
+
+
 def one(duration: float, vocals: str, seed: int, out: Path) -> None:
     """Run one song in this process and print a JSON line."""
     sys.path.insert(0, str(ROOT))
@@ -76,13 +120,17 @@ def one(duration: float, vocals: str, seed: int, out: Path) -> None:
     if vocals != "none":
         args["lyrics"] = lyrics_for(duration)
     steal0, total0 = steal_ticks()
+    load = os.getloadavg()[0]
+    cpu0 = cpu_seconds()
     started = time.perf_counter()
     result = tool.invoke(args, ToolContext(workdir=out / "song"))
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu0
     steal1, total1 = steal_ticks()
     manifest = result.data["manifest"]
-    print(json.dumps({"seconds": seconds, "warmup": warmup, "audio_s": manifest["duration_s"],
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    rss, rss_all = peak_rss_mb()
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "load": load, "warmup": warmup,
+                      "audio_s": manifest["duration_s"], "rss_mb": rss, "rss_all_mb": rss_all,
                       "steal": (steal1 - steal0) / max(total1 - total0, 1), "timings": manifest["timings_s"],
                       "warnings": manifest["warnings"]}))
 
@@ -144,7 +192,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     rows = []
-    print(f"{'song':>6} {'vocals':>7} {'runs':>4} {'min s':>7} {'median s':>8} {'x realtime':>10} {'peak RSS MB':>11} {'steal':>6}")
+    print(f"{'song':>6} {'vocals':>7} {'runs':>4} {'min s':>7} {'median s':>8} {'x realtime':>10} {'CPU s':>6} "
+          f"{'RSS MB':>6} {'+helper':>7} {'load':>5} {'steal':>6}")
     for duration in args.durations:
         for vocals in args.vocals:
             runs = []
@@ -160,10 +209,13 @@ def main() -> None:
             best, median = min(seconds), statistics.median(seconds)
             audio = runs[0]["audio_s"]
             rss = max(r["rss_mb"] for r in runs)
+            rss_all = max(r["rss_all_mb"] for r in runs)
+            cpu = statistics.median(r["cpu_s"] for r in runs)
+            load = max(r["load"] for r in runs)
             steal = max(r["steal"] for r in runs)
             rows.append({"duration": duration, "vocals": vocals, "runs": runs})
-            print(f"{audio:6.0f} {vocals:>7} {len(runs):4d} {best:7.2f} {median:8.2f} {audio / best:10.1f} {rss:11.0f} {steal:6.1%}",
-                  flush=True)
+            print(f"{audio:6.0f} {vocals:>7} {len(runs):4d} {best:7.2f} {median:8.2f} {audio / best:10.1f} {cpu:6.1f} "
+                  f"{rss:6.0f} {rss_all:7.0f} {load:5.1f} {steal:6.1%}", flush=True)
     (OUT / "bench_song.json").write_text(json.dumps(rows, indent=2))
     if not args.no_examples:
         examples()

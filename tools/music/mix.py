@@ -238,26 +238,30 @@ def mix_song(accompaniment: np.ndarray, vocals: np.ndarray | None, sample_rate: 
                      lufs=lufs, true_peak_db=peak_db, master_gain_db=gain_db)
 
 
-def write_audio(path, audio: np.ndarray, sample_rate: int) -> None:
-    """WAV (16-bit PCM) or MP3 (192 kbit/s) by the file suffix.
+def encode_mp3(pcm: np.ndarray, sample_rate: int, path) -> None:
+    """16-bit PCM (frames[, channels]) → MP3 at 192 kbit/s.
 
-    MP3 goes through lameenc at its fast quality setting: libsndfile's encoder took 7 s for three
-    minutes, lameenc ~1 s.
+    lameenc at its fast quality setting: libsndfile's encoder took 7 s for three minutes,
+    lameenc ~1 s. Separate from `write_audio` so a helper process can encode a written WAV.
     """
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(192)
+    encoder.set_in_sample_rate(sample_rate)
+    encoder.set_channels(1 if pcm.ndim == 1 else pcm.shape[1])
+    encoder.set_quality(7)
+    with open(path, "wb") as handle:
+        handle.write(encoder.encode(np.ascontiguousarray(pcm, dtype=np.int16).tobytes()) + encoder.flush())
+
+
+def write_audio(path, audio: np.ndarray, sample_rate: int) -> None:
+    """WAV (16-bit PCM) or MP3 (192 kbit/s) by the file suffix."""
     import soundfile
 
     path = str(path)
     clipped = np.clip(audio, -1, 1)
     if path.endswith(".mp3"):
-        import lameenc
-
-        encoder = lameenc.Encoder()
-        encoder.set_bit_rate(192)
-        encoder.set_in_sample_rate(sample_rate)
-        encoder.set_channels(1 if clipped.ndim == 1 else clipped.shape[1])
-        encoder.set_quality(7)
-        pcm = np.round(clipped * 32767).astype(np.int16)
-        with open(path, "wb") as handle:
-            handle.write(encoder.encode(pcm.tobytes()) + encoder.flush())
+        encode_mp3(np.round(clipped * 32767).astype(np.int16), sample_rate, path)
     else:
         soundfile.write(path, clipped, sample_rate, subtype="PCM_16")

@@ -3,13 +3,29 @@
 Everything is deterministic given the song and the voice, so a re-render of an unchanged song is
 bit-identical; `render_song` is separate from composing so style transfer and edits can render a
 Song they changed.
+
+Two cores are kept busy: while this process sings part of the phrases, a thread renders the band
+(FluidSynth and pedalboard run in C) and one persistent helper process sings the other phrases;
+while this process mixes, the helper writes the MusicXML score; while this process writes WAVs
+and checks the mix, the helper encodes the MP3. The helper only moves work: band, mix, score and
+MP3 are the same bytes with or without it. The voice is too, up to espeak-ng, which does not
+speak a word the same way twice (measured: a few samples' length and the noise differ); each
+process keeps its first analysis of a word, and the phrase split is a function of the song, so a
+re-render in the same processes sings the same.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import logging
+import os
+import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+import types
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,6 +56,104 @@ def render_accompaniment(song: Song, *, total_samples: int, include_melody: bool
     """Each instrument (and the melody when nobody sings it) as a stereo stem."""
     tracks = list(song.tracks) + ([song.melody] if include_melody and song.melody.notes else [])
     return {t.name: render_track(t, song, total_samples=total_samples, sample_rate=sample_rate) for t in tracks}
+
+
+log = logging.getLogger(__name__)
+VOICE_SHARE = 0.6  # of the sung seconds, to the helper: this process also drives the band meanwhile
+_helper: ProcessPoolExecutor | None = None
+_helper_lock = threading.Lock()
+
+
+def helper_pool() -> ProcessPoolExecutor | None:
+    """The process-wide helper (one worker, started on first use and kept, so its word, phrase
+    and score caches stay warm between songs), or None on a single core.
+
+    The worker is started at once with an empty ``__main__`` in place: multiprocessing would
+    otherwise re-run the caller's main script in it (an unguarded script would render its songs
+    there), and the worker needs nothing from that script.
+    """
+    global _helper
+    if (os.cpu_count() or 1) < 2:
+        return None
+    with _helper_lock:
+        if _helper is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                pool.submit(int).result()  # starts the worker now, while __main__ is the empty one
+            except (OSError, RuntimeError, BrokenProcessPool) as error:
+                log.warning("render helper process unavailable (%s): rendering in one process", error)
+                return None
+            finally:
+                sys.modules["__main__"] = main
+            _helper = pool
+        return _helper
+
+
+def _forget_helper() -> None:
+    global _helper
+    with _helper_lock:
+        _helper = None
+
+
+def _submit(pool: Executor | None, fallback: Executor, fn, *args) -> Future:
+    """Run ``fn`` in the helper when there is one, else on ``fallback`` (a thread)."""
+    if pool is not None:
+        try:
+            return pool.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):
+            _forget_helper()
+    return fallback.submit(fn, *args)
+
+
+def _result(future: Future, fn, *args):
+    """The job's result; if the helper died under it, the job done here instead."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        _forget_helper()
+        return fn(*args)
+
+
+def write_score(song: Song, path: Path) -> Path:
+    return song.to_musicxml(path)
+
+
+def encode_mp3_from_wav(wav: Path, mp3: Path) -> Path:
+    """The MP3 of a written WAV: the same 16-bit samples whichever process encodes them."""
+    import soundfile
+
+    from tools.music.mix import encode_mp3
+
+    pcm, rate = soundfile.read(wav, dtype="int16")
+    encode_mp3(pcm, rate, mp3)
+    return mp3
+
+
+def check_wav(wav: Path, lufs: float, true_peak_db: float, requested: dict) -> tuple[dict, list[str]]:
+    """Closed loop on the written mix: (measured, disagreements with ``requested``)."""
+    import soundfile
+
+    from tools.song.check import compare, measure
+
+    audio, rate = soundfile.read(wav, dtype="float32")
+    measured = measure(audio, rate, lufs=lufs)
+    measured["true_peak_dbfs"] = round(true_peak_db, 2)
+    return measured, compare(measured, requested)
+
+
+def _band(song: Song, total: int, include_melody: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Instrument stems, their sum, and the sum through the band chain (all in C, off the GIL)."""
+    from tools.music.mix import band_chain
+
+    stems = render_accompaniment(song, total_samples=total, include_melody=include_melody)
+    if not stems:
+        raise TunesmithError("The song has no instruments to render")
+    accompaniment = np.sum(list(stems.values()), axis=0)
+    return stems, accompaniment, band_chain(accompaniment, SAMPLE_RATE)
 
 
 def _versions() -> dict[str, str]:
@@ -77,67 +191,64 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
 
     total = song_samples(song)
     sing = vocals != "none" and any(n.syllable for n in song.melody.notes)
-    # FluidSynth runs in C without the GIL: the band renders on one core while the voice sings
-    # on the other
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        band_job = pool.submit(render_accompaniment, song, total_samples=total, include_melody=not sing)
-        score_job = pool.submit(song.to_musicxml, out_dir / "song.musicxml") if musicxml else None
+    helper = helper_pool()
+    files: dict[str, Path] = {}
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        band_job = threads.submit(_band, song, total, not sing)
+        score_job = None
+        if musicxml and helper is None:
+            score_job = threads.submit(write_score, song, out_dir / "song.musicxml")
         voice = None
         if sing:
             from tools.music.voice import sing_song
 
-            voice = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total)
+            voice = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total, pool=helper,
+                              share=VOICE_SHARE)
             lap("vocals")
-        instrument_stems = band_job.result()
-        score_path = score_job.result() if score_job is not None else None
-    if not instrument_stems:
-        raise TunesmithError("The song has no instruments to render")
-    accompaniment = np.sum(list(instrument_stems.values()), axis=0)
-    lap("accompaniment (after vocals)" if sing else "accompaniment")
-    mixed = mix_song(accompaniment, voice, SAMPLE_RATE)
-    lap("mix")
+        if musicxml and score_job is None:  # the helper writes it while this process mixes
+            score_job = _submit(helper, threads, write_score, song, out_dir / "song.musicxml")
+        instrument_stems, accompaniment, band = band_job.result()
+        lap("accompaniment (after vocals)" if sing else "accompaniment")
+        mixed = mix_song(accompaniment, voice, SAMPLE_RATE, band=band)
+        lap("mix")
 
-    files: dict[str, Path] = {}
+        def save(name: str, audio: np.ndarray) -> None:
+            path = out_dir / name
+            write_audio(path, audio, SAMPLE_RATE)
+            files[name] = path
 
-    def save(name: str, audio: np.ndarray) -> None:
-        path = out_dir / name
-        write_audio(path, audio, SAMPLE_RATE)
-        files[name] = path
+        save("song.wav", mixed.mix)
+        mp3_job = _submit(helper, threads, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
+        save("accompaniment.wav", mixed.accompaniment)
+        if mixed.vocals is not None:
+            save("vocals.wav", mixed.vocals)
+        if stems:
+            gain = 10 ** (mixed.master_gain_db / 20)
+            for name, audio in instrument_stems.items():
+                save(f"stem_{name.lower().replace(' ', '_')}.wav", audio * gain)
+        lap("audio files")
+        files["song.mid"] = song.to_midi(out_dir / "song.mid")
+        (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
+        files["lyrics.lrc"] = out_dir / "lyrics.lrc"
+        (out_dir / "song.json").write_text(song.to_json(), encoding="utf-8")
+        files["song.json"] = out_dir / "song.json"
+        if blueprint is not None:
+            (out_dir / "blueprint.json").write_text(blueprint.model_dump_json(indent=2), encoding="utf-8")
+            files["blueprint.json"] = out_dir / "blueprint.json"
+        lap("symbolic files")
 
-    save("song.wav", mixed.mix)
-    save("song.mp3", mixed.mix)
-    save("accompaniment.wav", mixed.accompaniment)
-    if mixed.vocals is not None:
-        save("vocals.wav", mixed.vocals)
-    if stems:
-        gain = 10 ** (mixed.master_gain_db / 20)
-        for name, audio in instrument_stems.items():
-            save(f"stem_{name.lower().replace(' ', '_')}.wav", audio * gain)
-    lap("audio files")
-    files["song.mid"] = song.to_midi(out_dir / "song.mid")
-    if score_path is not None:
-        files["song.musicxml"] = score_path
-    (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
-    files["lyrics.lrc"] = out_dir / "lyrics.lrc"
-    (out_dir / "song.json").write_text(song.to_json(), encoding="utf-8")
-    files["song.json"] = out_dir / "song.json"
-    if blueprint is not None:
-        (out_dir / "blueprint.json").write_text(blueprint.model_dump_json(indent=2), encoding="utf-8")
-        files["blueprint.json"] = out_dir / "blueprint.json"
-    lap("symbolic files")
-
-    requested = dict(requested or {})
-    requested.setdefault("key", song.key)
-    requested.setdefault("tempo_bpm", song.tempo_bpm)
-    requested.setdefault("lufs", -14.0)
-    measured, disagreements = {}, []
-    if check:
-        from tools.song.check import compare, measure
-
-        measured = measure(mixed.mix, SAMPLE_RATE, lufs=mixed.lufs)
-        measured["true_peak_dbfs"] = round(mixed.true_peak_db, 2)
-        disagreements = compare(measured, requested)
-        lap("check")
+        requested = dict(requested or {})
+        requested.setdefault("key", song.key)
+        requested.setdefault("tempo_bpm", song.tempo_bpm)
+        requested.setdefault("lufs", -14.0)
+        measured, disagreements = {}, []
+        if check:
+            measured, disagreements = check_wav(out_dir / "song.wav", mixed.lufs, mixed.true_peak_db, requested)
+            lap("check")
+        files["song.mp3"] = _result(mp3_job, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
+        if score_job is not None:
+            files["song.musicxml"] = _result(score_job, write_score, song, out_dir / "song.musicxml")
+        lap("waiting for mp3 and score")
     seconds_per_bar = song.beats_per_bar * song.seconds_per_beat
     manifest = {
         "title": song.title,
