@@ -4,10 +4,11 @@ Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/edit.py [--repeats 3]``
 
 For each song (composed with lyrics, sung by the female voice): a cold full render (every section
 rendered, no cache), then "make the chorus bigger" (energy up in one chorus) rendered through the
-cache. Prints min and median of the repeats, the speed-up, whether audio outside the edited
-section (and its ring-out) is sample-exact, the lowest correlation of any untouched section
-including the crossfade, and the CPU steal seen meanwhile (this machine is shared: numbers are
-noisy). "rerender Δ" is the largest sample difference between two uncached renders of the same
+cache, with the parent's master gain (as edit_song does). Prints min and median wall time of the
+repeats, the median process CPU time (this process and its children: steadier than wall time on
+a shared machine), the speed-up (wall and CPU), whether audio outside the edited section (and its
+ring-out) is sample-exact, the lowest correlation of any untouched section including the
+crossfade, the master loudness, and the CPU steal and load average seen meanwhile. "rerender Δ" is the largest sample difference between two uncached renders of the same
 song: the SoundFont renderer is not bit-repeatable across calls, which is why unchanged sections
 must come from the cache to stay sample-exact.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,6 +31,12 @@ import numpy as np  # noqa: E402
 
 VERSE = ["the road is long tonight", "the lights are burning low", "i drive until the morning", "the radio is slow"]
 CHORUS = ["sing it out loud", "sing it all night long", "we are not alone", "we are going home"]
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its waited-for children (FluidSynth and WORLD run in-process)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _steal() -> int:
@@ -50,26 +58,30 @@ def main() -> None:
     from tools.config import prepare_environment
 
     prepare_environment()
+    from tools.music.mix import integrated_loudness
     from tools.restyle.edit import EditFields, apply_fields
     from tools.restyle.render import RING_S, render_sections
     from tools.restyle.sections import resolve
     from tools.song import compose_song, make_blueprint
 
     rows = []
+    load0 = os.getloadavg()
     for verses in (1, 2, 3):
         song = compose_song(make_blueprint({"lyrics": lyrics(verses), "genre": "pop", "seed": 5, "tempo_bpm": 110}), seed=5)
         target = resolve(song, "chorus 1" if verses > 1 else "chorus")
         edited, _ = apply_fields(song, target, EditFields(energy=1))
-        full_times, edit_times, steal0 = [], [], _steal()
+        full_times, edit_times, full_cpu, edit_cpu, steal0 = [], [], [], [], _steal()
         for _ in range(options.repeats):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _cpu()
             full = render_sections(song, vocals="female", use_cache=False)
             full_times.append(time.perf_counter() - t)
+            full_cpu.append(_cpu() - c)
             # the parent's version as the user has it: rendered through the cache (the edit reuses it)
             parent = render_sections(song, vocals="female")
-            t = time.perf_counter()
-            edit = render_sections(edited, vocals="female")
+            t, c = time.perf_counter(), _cpu()
+            edit = render_sections(edited, vocals="female", gain_db=parent.gain_db)
             edit_times.append(time.perf_counter() - t)
+            edit_cpu.append(_cpu() - c)
             from tools.restyle import render as render_module
 
             render_module.clear_memory_cache()
@@ -97,12 +109,16 @@ def main() -> None:
         rows.append((f"{song.duration_seconds:.0f} s, {len(song.sections)} sections", min(full_times),
                      statistics.median(full_times), min(edit_times), statistics.median(edit_times),
                      statistics.median(full_times) / statistics.median(edit_times), exact, min(correlations), steal,
-                     edit.rendered, repeat_diff))
-    print(f"{'song':<24}{'full min':>9}{'full med':>9}{'edit min':>9}{'edit med':>9}{'speed-up':>9}"
-          f"{'exact':>7}{'min corr':>10}{'steal s':>8}{'rerender Δ':>11}  re-rendered")
+                     edit.rendered, repeat_diff, statistics.median(full_cpu), statistics.median(edit_cpu),
+                     parent.lufs, integrated_loudness(edit.audio, 44100)))
+    print(f"load average before: {load0}, after: {os.getloadavg()}")
+    print(f"{'song':<24}{'full min':>9}{'full med':>9}{'full cpu':>9}{'edit min':>9}{'edit med':>9}{'edit cpu':>9}"
+          f"{'x wall':>7}{'x cpu':>7}{'exact':>7}{'min corr':>10}{'LUFS':>7}{'edit':>7}{'steal s':>8}{'rerender Δ':>11}"
+          f"  re-rendered")
     for r in rows:
-        print(f"{r[0]:<24}{r[1]:>9.2f}{r[2]:>9.2f}{r[3]:>9.2f}{r[4]:>9.2f}{r[5]:>8.1f}x{str(r[6]):>7}{r[7]:>10.5f}"
-              f"{r[8]:>8.1f}{r[10]:>11.4f}  {', '.join(r[9])}")
+        print(f"{r[0]:<24}{r[1]:>9.2f}{r[2]:>9.2f}{r[11]:>9.2f}{r[3]:>9.2f}{r[4]:>9.2f}{r[12]:>9.2f}{r[5]:>6.1f}x"
+              f"{r[11] / r[12]:>6.1f}x{str(r[6]):>7}{r[7]:>10.5f}{r[13]:>7.1f}{r[14]:>7.1f}{r[8]:>8.1f}{r[10]:>11.4f}"
+              f"  {', '.join(r[9])}")
 
 
 if __name__ == "__main__":

@@ -49,14 +49,15 @@ class SectionRender:
     seconds: float = 0.0
     segment_starts: dict[str, int] = field(default_factory=dict)
     gain_db: float = 0.0  # the master gain applied (the parent's for an edit)
-    lufs: float = float("-inf")
-    true_peak_db: float = float("-inf")
+    lufs: float | None = None  # measured for a new master only: on an edit it would cost more than the section
+    true_peak_db: float | None = None
 
     def master_info(self, *, inherited: bool) -> dict:
         """The manifest's "master" entry; an edit of this version reads ``gain_db`` back."""
         return {"renderer": CACHE_VERSION, "gain_db": self.gain_db,  # exact: an edit re-applies it
-                "lufs": round(self.lufs, 2),
-                "true_peak_dbtp": round(self.true_peak_db, 2), "gain_from": "parent" if inherited else "this version"}
+                "lufs": None if self.lufs is None else round(self.lufs, 2),
+                "true_peak_dbtp": None if self.true_peak_db is None else round(self.true_peak_db, 2),
+                "gain_from": "parent" if inherited else "this version"}
 
 
 def _relative(track: Track, start: float, end: float) -> list[list]:
@@ -223,8 +224,9 @@ def render_sections(song: Song, *, vocals: str = "female", sample_rate: int = SA
         mix[first:stop] += segment[: stop - first]
     result.gain_db = master_gain_db(mix, sample_rate) if gain_db is None else float(gain_db)
     result.audio = soft_clip(mix * np.float32(10 ** (result.gain_db / 20)))
-    result.lufs = integrated_loudness(result.audio, sample_rate)
-    result.true_peak_db = 20 * float(np.log10(max(true_peak(result.audio), 1e-9)))
+    if gain_db is None:  # a new master says what it reached; an edit's loudness is its parent's plus the edit
+        result.lufs = integrated_loudness(result.audio, sample_rate)
+        result.true_peak_db = 20 * float(np.log10(max(true_peak(result.audio), 1e-9)))
     result.seconds = round(time.perf_counter() - clock, 3)
     return result
 
