@@ -66,14 +66,15 @@ _helper_lock = threading.Lock()
 
 def helper_pool() -> ProcessPoolExecutor | None:
     """The process-wide helper (one worker, started on first use and kept, so its word, phrase
-    and score caches stay warm between songs), or None on a single core.
+    and score caches stay warm between songs), or None on a single core or where the environment
+    sets TUNESMITH_RENDER_HELPER=0 (everything then runs in this process, threads only).
 
     The worker is started at once with an empty ``__main__`` in place: multiprocessing would
     otherwise re-run the caller's main script in it (an unguarded script would render its songs
     there), and the worker needs nothing from that script.
     """
     global _helper
-    if (os.cpu_count() or 1) < 2:
+    if (os.cpu_count() or 1) < 2 or os.environ.get("TUNESMITH_RENDER_HELPER", "1") == "0":
         return None
     with _helper_lock:
         if _helper is None:
