@@ -15,6 +15,7 @@ that makes a chorus bigger is heard louder, not normalised away.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -29,6 +30,8 @@ from tools.music.errors import TunesmithError
 from tools.music.song import Section, Song, Track
 from tools.music.mix import TARGET_LUFS, TRUE_PEAK_CEILING_DB, integrated_loudness, true_peak
 from tools.music.synth import SAMPLE_RATE, render_track
+from tools.music.voice.singer import VoiceParams
+from tools.restyle.voice import sing_with, song_voice
 
 RING_S = 1.0  # a segment's ring-out after its section ends
 FADE_S = 0.4  # the last part of the ring-out fades to silence
@@ -72,6 +75,7 @@ def segment_spec(song: Song, section: Section, *, vocals: str) -> dict:
     tracks = list(song.tracks) + ([] if sing else [song.melody])
     return {
         "v": CACHE_VERSION, "tempo": song.tempo_bpm, "beats": end - start, "vocals": vocals if sing else "none",
+        "voice": dataclasses.asdict(song_voice(song, vocals)) if sing else None,
         "tracks": [[t.program, t.is_drum, t.volume, notes] for t in tracks if (notes := _relative(t, start, end))],
         "melody": _relative(song.melody, start, end) if sing else [],
     }
@@ -156,10 +160,8 @@ def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) 
         melody = [n.model_copy(update={"start": round(n.start - start, 4)})
                   for n in song.melody.notes if start - 1e-6 <= n.start < end - 1e-6]
         if any(n.syllable for n in melody):
-            from tools.music.voice import sing_song
-
             local = song.model_copy(update={"melody": song.melody.model_copy(update={"notes": melody})})
-            voice = sing_song(local, voice=spec["vocals"], sample_rate=sample_rate, total_samples=length)
+            voice = sing_with(local, VoiceParams(**spec["voice"]), sample_rate=sample_rate, total_samples=length)
             active = np.abs(voice) > 1e-3
             if active.any():
                 wet = vocal_chain(voice, sample_rate)[:length]

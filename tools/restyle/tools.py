@@ -3,6 +3,7 @@ part changed, the rest kept). Both return a new song version whose parent is the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Literal
@@ -21,9 +22,7 @@ from tools.restyle.render import render_sections, write_outputs
 from tools.restyle.sections import resolve
 from tools.restyle.sources import load_source
 from tools.restyle.style import vocals_of
-
-VOICE_RANGES = {"female": (57, 76), "male": (48, 67)}
-
+from tools.restyle.voice import voice_for
 
 class StyleTransferArgs(BaseModel):
     """Arguments of `style_transfer`."""
@@ -97,8 +96,9 @@ def restyle_song(song: Song, args: StyleTransferArgs) -> tuple[Song, dict]:
         tempo = parse_instruction(args.instruction, song).tempo_bpm  # "faster" / "slower"
     if tempo:
         song = song.model_copy(update={"tempo_bpm": float(tempo)})
-    if vocals in VOICE_RANGES:
-        song = fit_range(song, *VOICE_RANGES[vocals])
+    voice = voice_for(vocals, preset.name) if vocals != "none" else None
+    if voice is not None:  # the melody sits in the style's singer's range
+        song = fit_range(song, voice.low, voice.high)
     song = revoice_chords(song, preset.name)
     programs = {}
     for word in args.instrumentation:
@@ -108,7 +108,8 @@ def restyle_song(song: Song, args: StyleTransferArgs) -> tuple[Song, dict]:
     restyled = rearrange(song, preset, vocals=vocals, swing=args.swing, instrumentation=programs, seed=args.seed)
     decided = {"style": preset.name, "style_match": {"query": args.target_style, "method": match.method,
                                                       "score": round(match.score, 3)},
-               "vocals": vocals, "key": restyled.key, "tempo_bpm": restyled.tempo_bpm, "meter": restyled.meter}
+               "vocals": vocals, "voice": dataclasses.asdict(voice) if voice else None,
+               "key": restyled.key, "tempo_bpm": restyled.tempo_bpm, "meter": restyled.meter}
     return restyled, decided
 
 
@@ -123,6 +124,14 @@ def _manifest(song: Song, rendered, files, extra: dict, *, inherited_gain: bool 
                        "reused_sections": rendered.reused},
             "master": rendered.master_info(inherited=inherited_gain),
             "files": {k: p.name for k, p in files.items()}, **extra}
+
+
+def _sung_by(voice: dict) -> str:
+    base = voice["name"].split(" (")[0]
+    if voice["name"] == base:
+        return f"sung by a {base} voice"
+    return (f"sung by a {base} voice in the {voice['name'].split(' (')[1].rstrip(')')} manner (vibrato "
+            f"{voice['vibrato_cents']:g} cents at {voice['vibrato_hz']:g} Hz, breathiness {voice['breathiness']:g})")
 
 
 def style_transfer(args: StyleTransferArgs, ctx: ToolContext) -> ToolResult:
@@ -140,7 +149,7 @@ def style_transfer(args: StyleTransferArgs, ctx: ToolContext) -> ToolResult:
     files["manifest.json"] = ctx.workdir / "manifest.json"
     summary = (f"“{song.title}” as {decided['style']} ({decided['style_match']['method']} match for "
                f"{args.target_style!r}): {song.key}, {song.tempo_bpm:g} BPM, {song.meter}, "
-               f"{'sung by a ' + decided['vocals'] + ' voice' if decided['vocals'] != 'none' else 'instrumental'}; "
+               f"{_sung_by(decided['voice']) if decided['voice'] else 'instrumental'}; "
                f"parts: {', '.join(t.name for t in song.tracks)}.")
     return ToolResult(kind="song", summary=summary, data={"manifest": manifest}, files=files, song=song,
                       parent_id=loaded.parent_id, seed=args.seed)
