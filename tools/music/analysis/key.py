@@ -169,8 +169,12 @@ def final_bass_from_audio(y: np.ndarray, sr: int, *, seconds: float = 2.0) -> in
     cqt = np.abs(librosa.cqt(segment, sr=sr, hop_length=512, fmin=librosa.note_to_hz("C1"), n_bins=36,
                              bins_per_octave=12))
     energy = cqt.sum(axis=1)
-    # the lowest strong bin, not the loudest: overtones of the bass are louder than its fundamental
-    strong = np.nonzero(energy > 0.4 * energy.max())[0]
+    # the lowest strong peak, not the loudest bin: overtones of the bass are louder than its
+    # fundamental, and a low note leaks into the bin a semitone below it, so a bin counts only if
+    # it is a local maximum
+    padded = np.concatenate([[0.0], energy, [0.0]])
+    peaks = (energy >= padded[:-2]) & (energy >= padded[2:])
+    strong = np.nonzero(peaks & (energy > 0.4 * energy.max()))[0]
     return int(strong[0] % 12) if strong.size else None
 
 
