@@ -4,7 +4,9 @@ Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/edit.py [--repeats 3]``
 
 For each song (composed with lyrics, sung by the female voice): a cold full render (every section
 rendered, no cache), then "make the chorus bigger" (energy up in one chorus) rendered through the
-cache, with the parent's master gain (as edit_song does). Prints min and median wall time of the
+cache, with the parent's master gain (as edit_song does). Both timed renders start like a new
+process: the singer's word and phrase caches emptied, the edit reading untouched segments from
+the disk cache. Prints min and median wall time of the
 repeats, the median process CPU time (this process and its children: steadier than wall time on
 a shared machine), the speed-up (wall and CPU), whether audio outside the edited section (and its
 ring-out) is sample-exact, the lowest correlation of any untouched section including the
@@ -39,6 +41,16 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _forget_singing() -> None:
+    """Empty the singer's in-process word and phrase caches: both renders start as a new process would."""
+    from tools.music.voice.singer import singer
+
+    performer = singer()
+    with performer.lock:
+        performer.word_cache.clear()
+        performer.phrase_cache.clear()
+
+
 def _steal() -> int:
     fields = open("/proc/stat").readline().split()
     return int(fields[8]) if len(fields) > 8 else 0
@@ -60,6 +72,7 @@ def main() -> None:
     prepare_environment()
     from tools.music.mix import integrated_loudness
     from tools.restyle.edit import EditFields, apply_fields
+    from tools.restyle import render as render_module
     from tools.restyle.render import RING_S, render_sections
     from tools.restyle.sections import resolve
     from tools.song import compose_song, make_blueprint
@@ -72,18 +85,19 @@ def main() -> None:
         edited, _ = apply_fields(song, target, EditFields(energy=1))
         full_times, edit_times, full_cpu, edit_cpu, steal0 = [], [], [], [], _steal()
         for _ in range(options.repeats):
+            _forget_singing()
             t, c = time.perf_counter(), _cpu()
             full = render_sections(song, vocals="female", use_cache=False)
             full_times.append(time.perf_counter() - t)
             full_cpu.append(_cpu() - c)
             # the parent's version as the user has it: rendered through the cache (the edit reuses it)
             parent = render_sections(song, vocals="female")
+            render_module.clear_memory_cache()  # as a fresh `tunesmith edit` process: segments from disk,
+            _forget_singing()  # words and phrases sung anew
             t, c = time.perf_counter(), _cpu()
             edit = render_sections(edited, vocals="female", gain_db=parent.gain_db)
             edit_times.append(time.perf_counter() - t)
             edit_cpu.append(_cpu() - c)
-            from tools.restyle import render as render_module
-
             render_module.clear_memory_cache()
             import shutil
 

@@ -258,3 +258,15 @@ def test_bad_edit_input(song, tmp_path):
         edit_fields_of(EditSongArgs(source="x", key="H major"), song)
     with pytest.raises(ValueError):
         EditSongArgs(source="x", tempo_bpm=500)  # outside 40..220: refused before anything runs
+
+
+def test_vocals_field_makes_an_instrumental_that_stays_one(song, tmp_path):
+    from tools.restyle import EditSongArgs, edit_song
+    from tools.restyle.style import vocals_of
+
+    path = tmp_path / "song.json"
+    path.write_text(song.to_json())
+    result = edit_song(EditSongArgs(source=str(path), vocals="none"), ToolContext(workdir=tmp_path / "out"))
+    assert "vocals: none" in result.summary.lower() and result.data["manifest"]["vocals"] == "none"
+    assert "none vocals" in result.song.style_tags and vocals_of(result.song) == "none"  # later edits do not sing
+    assert result.song.melody.notes == song.melody.notes  # the tune stays, played instead of sung
