@@ -63,3 +63,16 @@ def test_cli_version_doctor_tools() -> None:
     assert all(p["present"] for p in parts), [p for p in parts if not p["present"]]
     schemas = json.loads(subprocess.run([*exe, "tools", "--json"], capture_output=True, text=True, check=True).stdout)
     assert isinstance(schemas, list)
+
+
+def test_a_broken_tool_module_costs_only_its_own_tools(tmp_path, monkeypatch, caplog) -> None:
+    package = tmp_path / "broken_tools_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("import a_dependency_that_is_not_installed\nTOOLS = []\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with caplog.at_level("ERROR", logger="tools.registry"):
+        registry = load_registry(("tools.lyrics", "broken_tools_pkg"))
+    assert {"write_lyrics", "find_rhymes", "analyze_lyrics"} <= set(registry.names())
+    assert "a_dependency_that_is_not_installed" in registry.unavailable["broken_tools_pkg"]
+    assert "broken_tools_pkg" in caplog.text
+    assert load_registry() is load_registry()  # the default registry is still built once per process

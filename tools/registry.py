@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ TOOL_NAMES = (
 )
 TOOL_MODULES = ("tools.song", "tools.lyrics", "tools.caption", "tools.restyle", "tools.search",
                 "tools.playlist", "tools.soundtrack")
+_LOG = logging.getLogger(__name__)
 ARTIFACT_ID = re.compile(r"^art_[0-9a-f]{8,32}$")
 
 
@@ -144,8 +146,9 @@ class Tool:
 
 
 class Registry:
-    def __init__(self, tools: list[Tool]) -> None:
+    def __init__(self, tools: list[Tool], unavailable: dict[str, str] | None = None) -> None:
         self._tools: dict[str, Tool] = {}
+        self.unavailable: dict[str, str] = dict(unavailable or {})  # module -> why it did not load
         for tool in tools:
             if tool.name not in TOOL_NAMES:
                 raise ValueError(f"tool name {tool.name!r} is not one of the fixed names")
@@ -179,14 +182,27 @@ class Registry:
 _REGISTRY: Registry | None = None
 
 
-def load_registry() -> Registry:
-    """Import every tool module that exists and collect its ``TOOLS`` (once per process)."""
+def load_registry(modules: tuple[str, ...] = TOOL_MODULES) -> Registry:
+    """Import every tool module that exists and collect its ``TOOLS`` (once per process).
+
+    A module that fails to import (a missing optional dependency, a broken install) costs only
+    its own tools: the agent keeps serving the others, the failure is logged, and
+    ``Registry.unavailable`` says why, so `tunesmith tools` and `doctor` can show it.
+    """
     global _REGISTRY
-    if _REGISTRY is None:
-        found: list[Tool] = []
-        for module_name in TOOL_MODULES:
+    if _REGISTRY is not None and modules == TOOL_MODULES:
+        return _REGISTRY
+    found: list[Tool] = []
+    unavailable: dict[str, str] = {}
+    for module_name in modules:
+        try:
             if importlib.util.find_spec(module_name) is None:
                 continue
             found.extend(importlib.import_module(module_name).TOOLS)
-        _REGISTRY = Registry(found)
-    return _REGISTRY
+        except Exception as error:  # noqa: BLE001 — any import-time failure disables that module only
+            unavailable[module_name] = f"{type(error).__name__}: {error}"
+            _LOG.error("tool module %s did not load, its tools are unavailable: %s", module_name, error)
+    registry = Registry(found, unavailable)
+    if modules == TOOL_MODULES:
+        _REGISTRY = registry
+    return registry

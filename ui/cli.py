@@ -64,6 +64,8 @@ def list_tools(as_json: bool = typer.Option(False, "--json", help="print the Ope
     table.add_column("what it does")
     for tool in registry:
         table.add_row(tool.name, tool.description.split(". ")[0])
+    for module, reason in registry.unavailable.items():
+        table.add_row(f"[red]{module}[/]", f"[red]unavailable: {reason}[/]")
     console.print(table)
 
 
