@@ -15,7 +15,7 @@ import numpy as np
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.voice.phonemes import clean_word
-from tools.music.voice.singer import SungNote, SungSyllable, group_phrases, singer
+from tools.music.voice.singer import SungNote, SungSyllable, VoiceParams, group_phrases, singer
 
 VOICE_NAMES = ("female", "male")
 
@@ -49,7 +49,7 @@ def song_syllables(song: Song, *, transpose: int = 0) -> list[SungSyllable]:
     return result
 
 
-def sing_phrases(phrases: list[list[SungSyllable]], voice: str, sample_rate: int) -> list[tuple[float, np.ndarray]]:
+def sing_phrases(phrases: list[list[SungSyllable]], voice: str | VoiceParams, sample_rate: int) -> list[tuple[float, np.ndarray]]:
     """(start seconds, audio) of each phrase, by this process's singer (and its caches)."""
     performer = singer()
     return [performer.sing_phrase(phrase, voice=voice, sample_rate=sample_rate) for phrase in phrases]
@@ -86,11 +86,13 @@ def split_phrases(phrases: list[list[SungSyllable]], share: float) -> tuple[list
     return sorted(local), sorted(remote)
 
 
-def sing_song(song: Song, *, voice: str = "female", sample_rate: int = 44100, total_samples: int | None = None,
+def sing_song(song: Song, *, voice: str | VoiceParams = "female", sample_rate: int = 44100,
+              total_samples: int | None = None,
               pool: Executor | None = None, share: float = 0.5) -> np.ndarray:
     """The melody sung with its syllables; silence where nothing is sung.
 
     Args:
+        voice: "female", "male" or a style's `VoiceParams`.
         pool: a process pool to sing about ``share`` of the phrases in (while this process sings
             the rest). The phrases are synthesised the same way there, from that process's own
             word analyses (espeak-ng varies slightly call to call, so a word first analysed there
@@ -99,7 +101,7 @@ def sing_song(song: Song, *, voice: str = "female", sample_rate: int = 44100, to
     Raises:
         TunesmithError: unknown voice, a melody without syllables, or espeak-ng missing.
     """
-    if voice not in VOICE_NAMES:
+    if isinstance(voice, str) and voice not in VOICE_NAMES:
         raise TunesmithError(f"Voice {voice!r} is unknown", hint="use 'female' or 'male'")
     syllables = song_syllables(song)
     if not syllables:
