@@ -5,9 +5,9 @@ note (a melisma when it is long enough), then a breath. Pitches follow an arch c
 section-specific centre (choruses sit higher), move as folk tunes move (the probability of each
 interval from each scale degree, learned from the Essen songs of the music21 corpus:
 `melody_stats`), favour chord tones on stressed syllables, end phrases on chord tones and the
-section's last line on the tonic. The first time a section kind
-is sung its melody is remembered: later sections of that kind with the same syllable pattern sing
-it note for note (every chorus the same), different lyrics keep its contour (verses vary).
+section's last line on the tonic. The first time a section kind is sung its melody is remembered:
+later sections of that kind with the same syllable pattern sing it note for note (every chorus the
+same), different lyrics keep its contour (verses vary).
 """
 
 from __future__ import annotations
