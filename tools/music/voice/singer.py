@@ -46,6 +46,7 @@ AIR_BAND_HZ = (6000.0, 7800.0)  # the voice's top band whose level the air conti
 AIR_EDGE_HZ = (7600.0, 8400.0)  # the air fades in across WORLD's Nyquist
 AIR_FLAT_TO_HZ = 10000.0  # flat continuation up to here (espeak's own spectrum is flat to ~10 kHz) ...
 AIR_TILT_DB_PER_OCTAVE = -12.0  # ... then falling like a voice's aspiration noise
+AIR_BANK_SAMPLES = 1 << 19  # ~12 s of shaped noise shared by all phrases: long enough that no repeat is heard
 VOICES_FILE = Path(__file__).with_name("voices.json")
 
 
@@ -366,8 +367,8 @@ def _add_air(voice: np.ndarray, fs: int, length: int, sample_rate: int, air_db: 
     """Noise above WORLD's Nyquist whose level follows the voice's top band, frame by frame.
 
     The band's power density is measured on the synthesised voice (so whatever WORLD's scaling,
-    the air continues the spectrum without a step at 8 kHz), then the noise is shaped flat to
-    `AIR_FLAT_TO_HZ` and tilted beyond. Costs two FFTs of the phrase at the output rate.
+    the air continues the spectrum without a step at 8 kHz); the noise (`_air_noise`) is flat to
+    `AIR_FLAT_TO_HZ` and tilted beyond.
     """
     hop = int(fs * FRAME_MS / 1000)
     n_fft = 4 * hop
@@ -382,15 +383,25 @@ def _add_air(voice: np.ndarray, fs: int, length: int, sample_rate: int, air_db: 
     gain = np.sqrt(density * sample_rate / 2.0) * 10 ** (air_db / 20)  # white unit noise has density 2/sr
     centres = np.arange(count) * hop / fs
     envelope = np.interp(np.arange(length) / sample_rate, centres, gain)
-    noise = np.random.default_rng(seed).standard_normal(length)
-    noise_freqs = np.fft.rfftfreq(length, 1.0 / sample_rate)
+    bank = _air_noise(sample_rate)
+    offset = seed % bank.size
+    noise = np.take(bank, np.arange(offset, offset + length), mode="wrap")
+    return noise * envelope
+
+
+@lru_cache(maxsize=2)
+def _air_noise(sample_rate: int) -> np.ndarray:
+    """Unit-density white noise shaped to the air band once per rate; phrases read it at their own offset.
+
+    Shaping each phrase by FFT cost more than all of WORLD's synthesis (odd lengths are slow FFTs).
+    """
+    noise = np.random.default_rng(20241).standard_normal(AIR_BANK_SAMPLES)
+    freqs = np.fft.rfftfreq(AIR_BANK_SAMPLES, 1.0 / sample_rate)
     lo, hi = AIR_EDGE_HZ
-    shape = np.clip((noise_freqs - lo) / (hi - lo), 0.0, 1.0)
-    shape = np.sin(shape * np.pi / 2) ** 2
+    shape = np.sin(np.clip((freqs - lo) / (hi - lo), 0.0, 1.0) * np.pi / 2) ** 2
     exponent = AIR_TILT_DB_PER_OCTAVE / 20 / np.log10(2)  # amplitude slope per octave as a power of frequency
-    shape *= np.minimum(1.0, (np.maximum(noise_freqs, 1.0) / AIR_FLAT_TO_HZ) ** exponent)
-    shaped = np.fft.irfft(np.fft.rfft(noise) * shape, n=length)
-    return shaped * envelope
+    shape *= np.minimum(1.0, (np.maximum(freqs, 1.0) / AIR_FLAT_TO_HZ) ** exponent)
+    return np.fft.irfft(np.fft.rfft(noise) * shape, n=AIR_BANK_SAMPLES)
 
 
 def _stretch_indices(v: int, ve: int, length: int) -> np.ndarray:
