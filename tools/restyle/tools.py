@@ -22,7 +22,7 @@ from tools.restyle.render import render_sections, write_outputs
 from tools.restyle.sections import resolve
 from tools.restyle.sources import load_source
 from tools.restyle.style import vocals_of
-from tools.restyle.voice import voice_for
+from tools.restyle.voice import song_voice, voice_for
 
 class StyleTransferArgs(BaseModel):
     """Arguments of `style_transfer`."""
@@ -209,6 +209,8 @@ def edit_song(args: EditSongArgs, ctx: ToolContext) -> ToolResult:
     diff = compare_songs(song, edited)
     manifest = _manifest(edited, rendered, files, {"source": loaded.origin, "section": args.section,
                                                    "changes": changes, "diff": diff, "vocals": vocals,
+                                                   "voice": dataclasses.asdict(song_voice(edited, vocals))
+                                                   if vocals != "none" else None,
                                                    "recipe": {"tool": "edit_song", "args": args.model_dump()}},
                          inherited_gain=parent_gain is not None)
     (ctx.workdir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
