@@ -119,3 +119,14 @@ def _saved(song: Song, folder: Path) -> str:
     path = folder / "source.mid"
     song.to_midi(path)
     return str(path)
+
+
+def test_swing_and_instrumentation_arguments(song):
+    straight, _ = restyle_song(song, StyleTransferArgs(source="-", target_style="pop", swing=0.0))
+    swung, _ = restyle_song(song, StyleTransferArgs(source="-", target_style="pop", swing=0.33,
+                                                    instrumentation="strings, upright bass"))
+    late = lambda s: sum(abs(n.start % 1 - 0.665) < 0.01 for t in s.tracks for n in t.notes)
+    assert late(straight) == 0 and late(swung) > 20  # off-beat eighths delayed a third of an eighth
+    programs = {t.role: t.program for t in swung.tracks}
+    assert programs["bass"] == 32 and programs.get("pad") == 48  # the words chose the parts' instruments
+    assert [n.start for n in swung.melody.notes] == [n.start for n in song.melody.notes]  # the tune keeps its timing
