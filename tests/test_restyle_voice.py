@@ -10,7 +10,8 @@ from tools.music.song import Note, Section, Song, Track
 from tools.music.voice.singer import voice_params
 from tools.restyle import StyleTransferArgs, restyle_song
 from tools.restyle.render import segment_spec
-from tools.restyle.voice import sing_with, song_voice, voice_for
+from tools.music.voice import sing_song
+from tools.restyle.voice import song_voice, voice_for
 
 SR = 44100
 
@@ -31,7 +32,8 @@ def vibrato(song: Song) -> tuple[float, float]:
     import pyworld
     from scipy.signal import resample_poly
 
-    audio = sing_with(song, song_voice(song, "female"), sample_rate=SR, total_samples=int((song.duration_seconds + 1) * SR))
+    audio = sing_song(song, voice=song_voice(song, "female"), sample_rate=SR,
+                      total_samples=int((song.duration_seconds + 1) * SR))
     f0, times = pyworld.harvest(resample_poly(audio.astype(np.float64), 160, 441), 16000, f0_floor=70, f0_ceil=900,
                                 frame_period=5.0)
     note = song.melody.notes[0]

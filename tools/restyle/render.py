@@ -31,7 +31,7 @@ from tools.music.song import Section, Song, Track
 from tools.music.mix import TARGET_LUFS, TRUE_PEAK_CEILING_DB, integrated_loudness, true_peak
 from tools.music.synth import SAMPLE_RATE, render_track
 from tools.music.voice.singer import VoiceParams
-from tools.restyle.voice import sing_with, song_voice
+from tools.restyle.voice import song_voice
 
 RING_S = 1.0  # a segment's ring-out after its section ends
 FADE_S = 0.4  # the last part of the ring-out fades to silence
@@ -160,8 +160,10 @@ def _render_segment(song: Song, section: Section, spec: dict, sample_rate: int) 
         melody = [n.model_copy(update={"start": round(n.start - start, 4)})
                   for n in song.melody.notes if start - 1e-6 <= n.start < end - 1e-6]
         if any(n.syllable for n in melody):
+            from tools.music.voice import sing_song
+
             local = song.model_copy(update={"melody": song.melody.model_copy(update={"notes": melody})})
-            voice = sing_with(local, VoiceParams(**spec["voice"]), sample_rate=sample_rate, total_samples=length)
+            voice = sing_song(local, voice=VoiceParams(**spec["voice"]), sample_rate=sample_rate, total_samples=length)
             active = np.abs(voice) > 1e-3
             if active.any():
                 wet = vocal_chain(voice, sample_rate)[:length]

@@ -53,22 +53,3 @@ def song_voice(song: Song, vocals: str) -> VoiceParams:
     style = song_style(song)
     return voice_for(vocals, style.preset.name if style.method == "tag" else None)
 
-
-def sing_with(song: Song, voice: VoiceParams, *, sample_rate: int, total_samples: int):
-    """The melody's syllables sung by ``voice``, placed on a silent timeline (mono float32).
-
-    `tools.music.voice.sing_song` accepts only a voice name; this is the same phrase-by-phrase
-    singing with a style's VoiceParams (and becomes that call once sing_song accepts them).
-    """
-    import numpy as np
-
-    from tools.music.voice import sing_phrases, song_syllables
-    from tools.music.voice.singer import group_phrases
-
-    out = np.zeros(total_samples, dtype=np.float32)
-    for start, audio in sing_phrases(group_phrases(song_syllables(song)), voice, sample_rate):
-        first = int(round(start * sample_rate))
-        lo, hi = max(first, 0), min(first + audio.size, total_samples)
-        if hi > lo:
-            out[lo:hi] += audio[lo - first:hi - first]
-    return out
