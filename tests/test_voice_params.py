@@ -168,3 +168,10 @@ def test_octave_shift_brings_a_melody_into_the_voice_range():
     assert male.octave_shift([52, 55, 60]) == 0
     assert voice_params("female").octave_shift([48, 52, 55]) == 12
     assert male.octave_shift([]) == 0
+
+
+@pytest.mark.parametrize("pitch", [40, 45])  # E2 and A2: periods of 12 and 9 ms inside the 16 ms synthesis FFT
+def test_low_male_notes_stay_on_pitch(pitch):
+    audio = sing(dataclasses.replace(voice_params("male"), vibrato_cents=0.0), [(0.5, 2.5, pitch)], word="far")
+    cents = cents_between(audio, 0.8, 2.3, pitch)
+    assert cents.size > 150 and abs(np.median(cents)) < 10, (cents.size, np.median(cents))
