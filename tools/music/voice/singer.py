@@ -40,7 +40,7 @@ PHRASE_GAP_S = 0.3  # a rest longer than this starts a new phrase (and a new syn
 EDGE_FRAMES = 6  # 30 ms of each vowel's natural start and end are kept unstretched
 VIBRATO_FADE_S = 0.3  # vibrato depth ramps in over this long after its onset delay
 VIBRATO_MIN_NOTE_S = 0.4  # shorter notes are sung straight
-AP_DECIMATION = 2  # d4c on every 2nd frame, interpolated: aperiodicity is smooth over 10 ms, d4c is the costliest analysis
+AP_DECIMATION = 2  # d4c (the costliest analysis) on every 2nd frame: aperiodicity is smooth over 10 ms
 WORD_CACHE_SIZE = 1024  # analysed words kept (~0.3 MB each at 16 kHz)
 AIR_BAND_HZ = (6000.0, 7800.0)  # the voice's top band whose level the air continues
 AIR_EDGE_HZ = (7600.0, 8400.0)  # the air fades in across WORLD's Nyquist
@@ -328,7 +328,7 @@ class Singer:
 
 @lru_cache(maxsize=8)
 def _resampling_filter(up: int, down: int) -> np.ndarray:
-    """The anti-aliasing FIR `scipy.signal.resample_poly` would design (designing it costs more than filtering a word)."""
+    """The FIR `scipy.signal.resample_poly` would design; designing it costs more than filtering a word."""
     from scipy.signal import firwin
 
     max_rate = max(up, down)
@@ -356,7 +356,7 @@ def _interpolate_frames(values: np.ndarray, frames: int, step: int) -> np.ndarra
 
 
 def _breathy(ap: np.ndarray, breathiness: float) -> np.ndarray:
-    """Mix aspiration into sung frames: aperiodicity raised toward 1, most at high frequencies (as in breathy phonation)."""
+    """Aspiration mixed into sung frames: aperiodicity raised toward 1, most at high frequencies (breathy phonation)."""
     if breathiness <= 0:
         return ap
     tilt = np.linspace(0.25, 1.0, ap.shape[1])
