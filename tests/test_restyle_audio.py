@@ -46,8 +46,6 @@ def test_rendered_corpus_tune_keeps_its_melody(restyled_from_audio):
     assert {t.role for t in restyled.tracks} >= {"bass", "comp"}
 
 
-@pytest.mark.xfail(strict=False, reason="known regression in tools.music.analysis.tempo since b4ff905: "
-                   "this 100 BPM quarter-note chorale reads as ~141 BPM (not an octave error); see issue 5 note")
 def test_rendered_corpus_tune_tempo_is_measured(restyled_from_audio):
     _, result = restyled_from_audio
     assert 80 <= result.song.tempo_bpm <= 125
