@@ -146,14 +146,22 @@ def check_wav(wav: Path, lufs: float, true_peak_db: float, requested: dict) -> t
     return measured, compare(measured, requested)
 
 
-def _band(song: Song, total: int, include_melody: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Instrument stems, their sum, and the sum through the band chain (all in C, off the GIL)."""
+def _band(song: Song, total: int, include_melody: bool, keep_stems: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Instrument stems (when kept), their sum, and the sum through the band chain (FluidSynth
+    and pedalboard run in C). Tracks are summed as they render: holding every stem of a
+    three-minute song costs ~60 MB each."""
     from tools.music.mix import band_chain
 
-    stems = render_accompaniment(song, total_samples=total, include_melody=include_melody)
-    if not stems:
+    tracks = list(song.tracks) + ([song.melody] if include_melody and song.melody.notes else [])
+    if not tracks:
         raise TunesmithError("The song has no instruments to render")
-    accompaniment = np.sum(list(stems.values()), axis=0)
+    stems: dict[str, np.ndarray] = {}
+    accompaniment = np.zeros((total, 2), dtype=np.float32)
+    for track in tracks:
+        audio = render_track(track, song, total_samples=total, sample_rate=SAMPLE_RATE)
+        accompaniment += audio
+        if keep_stems:
+            stems[track.name] = audio
     return stems, accompaniment, band_chain(accompaniment, SAMPLE_RATE)
 
 
@@ -195,7 +203,7 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
     helper = helper_pool()
     files: dict[str, Path] = {}
     with ThreadPoolExecutor(max_workers=2) as threads:
-        band_job = threads.submit(_band, song, total, not sing)
+        band_job = threads.submit(_band, song, total, not sing, stems)
         score_job = None
         if musicxml and helper is None:
             score_job = threads.submit(write_score, song, out_dir / "song.musicxml")
