@@ -21,7 +21,6 @@ from tools.music.resources import find_soundfont, fluidsynth_library
 from tools.music.song import Note, Song, Track
 
 SAMPLE_RATE = 44100
-BLOCK = 512
 GAIN = 0.35  # FluidR3 at 0.5 peaked at 0.98 on a dense song
 TAIL_SECONDS = 1.5
 log = logging.getLogger(__name__)
