@@ -191,10 +191,6 @@ def band_chain(band: np.ndarray, sample_rate: int) -> np.ndarray:
     return board(np.ascontiguousarray(band.T, dtype=np.float32), sample_rate).T
 
 
-_vocal_chain = vocal_chain  # old private names, still imported by tools/restyle/render.py
-_band_chain = band_chain
-
-
 def master(audio: np.ndarray, sample_rate: int, *, target_lufs: float = TARGET_LUFS) -> tuple[np.ndarray, float, float, float]:
     """Loudness to ``target_lufs`` and true peak ≤ −1 dBTP: (mastered float32, gain dB, LUFS, true peak dBTP).
 
