@@ -188,6 +188,12 @@ def meter_family(meter: str) -> tuple[float, bool]:
     return bar_beats(meter), den == 8 and num % 3 == 0
 
 
+def beat_grouping(meter: str) -> str:
+    """"triple" when the bar holds a multiple of three quarter-note beats (3/4, 6/8, 3/8 …), else "duple":
+    the coarse question a listener answers first (2/4 and 4/4 sound alike without accents)."""
+    return "triple" if round(meter_family(meter)[0] * 2) % 3 == 0 else "duple"
+
+
 def music21_beat_chords(song) -> dict[int, tuple[int, str]]:
     """Reference chords: music21's root and quality of the notes sounding on each beat (≥ 3 pitch classes)."""
     from music21 import chord as m21chord
@@ -285,7 +291,8 @@ def report(rows: list[dict], label: str, *, verbose: bool) -> None:
         got = [r for r in rows if field in r]
         if got:
             ok = sum(meter_family(r[field]) == meter_family(r["meter"]) for r in got) / len(got)
-            print(f"{name:<34} acc   {ok:6.3f}")
+            grouping = sum(beat_grouping(r[field]) == beat_grouping(r["meter"]) for r in got) / len(got)
+            print(f"{name:<34} acc   {ok:6.3f}   duple/triple {grouping:6.3f}")
 
     key_line("audio_key", "audio key (chroma)")
     tempo_line("audio_tempo", "audio tempo")
