@@ -82,3 +82,14 @@ def test_lullaby_is_sung_straight(held):
     lullaby, _ = restyle_song(held, StyleTransferArgs(source="-", target_style="lullaby"))
     depth, _ = vibrato(lullaby)
     assert depth < 12, depth  # the measure reads ~8 cents of jitter on a straight voice; the plain one: ~33
+
+
+def test_cached_sections_are_retired_when_the_sound_engine_changes(held, monkeypatch):
+    import tools.restyle.render as render
+
+    section = held.sections[0]
+    before = render._key(segment_spec(held, section, vocals="female"))
+    assert render._key(segment_spec(held, section, vocals="female")) == before
+    assert len(render.engine_fingerprint()) == 16
+    monkeypatch.setattr(render, "engine_fingerprint", lambda: "another-engine")
+    assert render._key(segment_spec(held, section, vocals="female")) != before

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ RING_S = 1.0  # a segment's ring-out after its section ends
 FADE_S = 0.4  # the last part of the ring-out fades to silence
 CLIP_CEILING = 10 ** ((TRUE_PEAK_CEILING_DB - 0.5) / 20)  # sample peaks; overs between samples stay under −1 dBTP
 CLIP_KNEE = 0.85 * CLIP_CEILING
-CACHE_VERSION = "restyle-render-1"
+CACHE_VERSION = "restyle-render-2"
 _MEMORY: "OrderedDict[str, np.ndarray]" = OrderedDict()
 _LOCK = threading.Lock()
 MEMORY_SEGMENTS = 48
@@ -74,11 +75,30 @@ def segment_spec(song: Song, section: Section, *, vocals: str) -> dict:
     sing = vocals != "none" and any(n.syllable for n in song.melody.notes)
     tracks = list(song.tracks) + ([] if sing else [song.melody])
     return {
-        "v": CACHE_VERSION, "tempo": song.tempo_bpm, "beats": end - start, "vocals": vocals if sing else "none",
+        "v": CACHE_VERSION, "engine": engine_fingerprint(), "tempo": song.tempo_bpm, "beats": end - start, "vocals": vocals if sing else "none",
         "voice": dataclasses.asdict(song_voice(song, vocals)) if sing else None,
         "tracks": [[t.program, t.is_drum, t.volume, notes] for t in tracks if (notes := _relative(t, start, end))],
         "melody": _relative(song.melody, start, end) if sing else [],
     }
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A hash of the code and data that turn notes into sound (synth, mix, singer, voices).
+
+    A cached segment from an older renderer would no longer match a fresh render of its
+    neighbours, so any change to those files retires the disk cache without anyone bumping a
+    version by hand.
+    """
+    import tools.music.mix as mix
+    import tools.music.synth as synth
+    import tools.music.voice as voice
+
+    digest = hashlib.sha256()
+    voice_dir = Path(voice.__file__).parent
+    for path in sorted([Path(synth.__file__), Path(mix.__file__), *voice_dir.glob("*.py"), *voice_dir.glob("*.json")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _key(spec: dict) -> str:
