@@ -300,7 +300,7 @@ def report(rows: list[dict], label: str, *, verbose: bool) -> None:
     key_line("cap_key", "audio caption key (chroma+notes)")
     tempo_line("cap_tempo", "audio caption tempo")
     meter_line("cap_meter", "audio caption meter")
-    vocal = [r for r in rows if "cap_vocals" in r]
+    vocal = [r for r in rows if r.get("cap_vocals") is not None]  # None: the caption makes no claim
     if vocal:  # every corpus render is instrumental: a "present" is a false positive
         print(f"{'audio caption vocals (all instr.)':<34} false positives {sum(bool(r['cap_vocals']) for r in vocal)}"
               f"/{len(vocal)}")
