@@ -33,6 +33,16 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
 
 
+def _rows_rms(x: np.ndarray, rows: np.ndarray) -> float:
+    """RMS of the frames of stereo ``x`` where ``rows`` is true, without copying them out (a
+    boolean index of a three-minute stereo array copies ~60 MB)."""
+    count = int(np.count_nonzero(rows)) * x.shape[1]
+    if not count:
+        return 0.0
+    energy = np.einsum("ij,ij->i", x, x)  # per frame, summed over channels
+    return float(np.sqrt(np.sum(energy, where=rows, dtype=np.float64) / count))
+
+
 @lru_cache(maxsize=4)
 def _phase_filters(oversample: int, taps: int = 16) -> list[np.ndarray]:
     """Windowed-sinc interpolators for the ``oversample - 1`` in-between positions (12–16 taps
@@ -61,8 +71,9 @@ def _oversampled_peaks(x: np.ndarray, oversample: int, floor: float) -> np.ndarr
     n = x.shape[0]
     for c in range(x.shape[1]):
         column = np.ascontiguousarray(x[:, c], dtype=np.float32)
-        hot = np.flatnonzero(np.abs(column) > floor)
-        candidates = np.unique(np.concatenate([hot, np.maximum(hot - 1, 0)]))
+        hot = np.abs(column) > floor
+        hot[:-1] |= hot[1:]  # and each hot sample's left neighbour
+        candidates = np.flatnonzero(hot)
         for lo in range(0, candidates.size, 1 << 19):
             idx = candidates[lo:lo + (1 << 19)]
             windows = column[np.clip(idx[:, None] + offsets, 0, n - 1)]
@@ -91,16 +102,34 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
 
 
 def _k_power(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Per-sample K-weighted power summed over the channels (their BS.1770 weights are 1)."""
+    """Per-sample K-weighted power summed over the channels (their BS.1770 weights are 1), float32:
+    it is only ever summed over blocks, in float64 (`_block_power`)."""
     from scipy.signal import sosfilt
 
     x = audio[:, None] if audio.ndim == 1 else audio
     sos = _k_weighting(sample_rate)
-    power = np.zeros(x.shape[0], dtype=np.float64)
+    power = None
     for c in range(x.shape[1]):
         y = sosfilt(sos, np.ascontiguousarray(x[:, c], dtype=np.float32))
-        power += np.square(y, dtype=np.float64)
+        np.square(y, out=y)
+        power = y if power is None else np.add(power, y, out=power)
     return power
+
+
+def _block_power(power: np.ndarray, block: int, hop: int) -> np.ndarray:
+    """Mean power of every ``block``-sample block, one block every ``hop`` samples.
+
+    When a block is four hops (as at 44.1 and 48 kHz), each hop is summed once and every block is
+    four hop sums: ~4x cheaper than a cumulative sum over all the samples.
+    """
+    if block == 4 * hop:
+        hops = power.size // hop
+        sums = power[:hops * hop].reshape(hops, hop).sum(axis=1, dtype=np.float64)
+        running = np.concatenate([[0.0], np.cumsum(sums)])
+        return (running[4:] - running[:-4]) / block
+    energy = np.concatenate([[0.0], np.cumsum(power, dtype=np.float64)])
+    starts = np.arange(0, power.size - block + 1, hop)
+    return (energy[starts + block] - energy[starts]) / block
 
 
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
@@ -114,9 +143,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     hop = block // 4
     if power_signal.size < block:
         return float("-inf")
-    energy = np.concatenate([[0.0], np.cumsum(power_signal)])
-    starts = np.arange(0, power_signal.size - block + 1, hop)
-    power = (energy[starts + block] - energy[starts]) / block
+    power = _block_power(power_signal, block, hop)
     with np.errstate(divide="ignore"):
         loud = -0.691 + 10 * np.log10(power)
     gated = loud >= -70.0
@@ -209,24 +236,27 @@ def master(audio: np.ndarray, sample_rate: int, *, target_lufs: float = TARGET_L
 
 
 def mix_song(accompaniment: np.ndarray, vocals: np.ndarray | None, sample_rate: int, *,
-             target_lufs: float = TARGET_LUFS, band: np.ndarray | None = None) -> MixResult:
+             target_lufs: float = TARGET_LUFS, band: np.ndarray | None = None,
+             voice: np.ndarray | None = None) -> MixResult:
     """Balance the voice against the band, add space, master to ``target_lufs`` and −1 dBTP.
 
     Args:
         accompaniment: stereo (frames, 2) float array, the summed instruments.
         vocals: mono float array of the same length, or None for an instrumental.
         band: ``band_chain(accompaniment)`` when the caller already ran it (beside the singing).
+        voice: ``vocal_chain(vocals)`` when the caller already ran it (it is scaled in place).
     """
     if band is None:
         band = band_chain(accompaniment, sample_rate)
-    voice = None
     if vocals is not None and np.any(vocals):
-        voice = vocal_chain(vocals, sample_rate)[: band.shape[0]]
+        voice = (vocal_chain(vocals, sample_rate) if voice is None else voice)[: band.shape[0]]
         active = np.abs(vocals[: band.shape[0]]) > 1e-3
-        band_rms = _rms(band[active]) or _rms(band)
-        voice_rms = _rms(voice[active])
+        band_rms = _rows_rms(band, active) or _rms(band)
+        voice_rms = _rows_rms(voice, active)
         if voice_rms > 0:
             voice *= np.float32((band_rms / voice_rms) * 10 ** (VOCAL_OVER_BAND_DB / 20))
+    else:
+        voice = None
     mix = band + voice if voice is not None else band
     mastered, gain_db, lufs, peak_db = master(mix, sample_rate, target_lufs=target_lufs)
     gain = np.float32(10 ** (gain_db / 20))
