@@ -1,13 +1,15 @@
 """Melody: syllables placed on a rhythm that respects stress, pitched to fit chords and range.
 
-Per lyric line: stressed syllables get longer values and land on beats, the line ends on a long
-note (a melisma when it is long enough), then a breath. Pitches follow an arch contour around a
+Per lyric line: onsets are sampled from the rhythm of folk tunes (where notes start in the bar and
+how long they wait for the next, learned from the Essen songs of the music21 corpus:
+`rhythm_stats`, `rhythm`) with stressed syllables on strong beats, and the line ends on a long
+note (a melisma now and then), then a breath. Pitches follow an arch contour around a
 section-specific centre (choruses sit higher), move as folk tunes move (the probability of each
-interval from each scale degree, learned from the Essen songs of the music21 corpus:
-`melody_stats`), favour chord tones on stressed syllables, end phrases on chord tones and the
-section's last line on the tonic. The first time a section kind is sung its melody is remembered:
-later sections of that kind with the same syllable pattern sing it note for note (every chorus the
-same), different lyrics keep its contour (verses vary).
+interval from each scale degree, learned from the same songs: `melody_stats`), favour chord tones
+on stressed syllables, end phrases on chord tones and the section's last line on the tonic. The
+first time a section kind is sung its melody is remembered: later sections of that kind with the
+same syllable pattern sing it note for note (every chorus the same), different lyrics keep its
+contour (verses vary).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools.music.song import Note
-from tools.music.theory import Key, bar_beats, parse_chord, parse_key
+from tools.music.theory import Key, bar_beats, parse_chord, parse_key, parse_meter
 from tools.song.blueprint import Blueprint, bars_per_line
 from tools.song.melody_stats import load_stats
+from tools.song.rhythm import line_onsets
+from tools.song.rhythm_stats import load_rhythm, meter_family
 from tools.song.syllables import syllabify_line
 
 CENTRES = {"verse": 0.38, "prechorus": 0.5, "chorus": 0.62, "bridge": 0.55, "instrumental": 0.6,
@@ -31,6 +35,7 @@ CENTRES = {"verse": 0.38, "prechorus": 0.5, "chorus": 0.62, "bridge": 0.55, "ins
 # chosen by the interval histogram of composed songs against the corpus (KL 0.12-0.14 -> 0.03-0.06).
 CONTOUR_WEIGHT = 0.1  # per semitone away from the arch
 NON_CHORD_TONE_COST = 0.5  # a passing or neighbour tone on a stressed syllable
+GRID = 0.25  # beats: the sixteenth grid the rhythm table is counted on
 MAJOR_PENTATONIC = (0, 2, 4, 7, 9)
 MINOR_PENTATONIC = (0, 3, 5, 7, 10)
 
@@ -67,43 +72,30 @@ def line_syllables(line: str, line_index: int | None) -> list[LineSyllable]:
     return result
 
 
-def place_rhythm(syllables: list[LineSyllable], slot: float, *, density: float, rng: random.Random) -> list[PlacedNote]:
-    """Onsets and lengths (beats from the slot start) for one line's syllables."""
+def place_rhythm(syllables: list[LineSyllable], slot: float, *, rng: random.Random, meter: str = "4/4",
+                 bar_offset: float = 0.0) -> list[PlacedNote]:
+    """Onsets and lengths (beats from the slot start) for one line's syllables.
+
+    Onsets come from the corpus rhythm table and the syllables' stresses (`tools.song.rhythm`);
+    a line with more syllables than the grid holds is spread evenly instead.
+    """
     n = len(syllables)
     if n == 0:
         return []
     rest = 1.0 if slot >= 6 else 0.5
     usable = slot - rest
-    start = 0.0 if syllables[0].stress or n < 3 else 0.5
-    usable -= start
-    weights = [1.0 if s.stress == 1 else (0.75 if s.stress == 2 else 0.5) for s in syllables]
-    weights[-1] = max(2.0, weights[-1])
-    scale = usable / sum(weights)
-    grid = 0.5 if scale * min(weights) >= 0.45 / max(density, 0.5) else 0.25
-    onsets: list[float] = []
-    t = start
-    for w in weights:
-        onsets.append(t)
-        t += w * scale
-    quantised: list[float] = []
-    for k, onset in enumerate(onsets):
-        q = round(onset / grid) * grid
-        if syllables[k].stress == 1 and q % 1 and k > 0:
-            # a stressed syllable moves onto the beat when its neighbours leave room
-            for candidate in (math.floor(q), math.ceil(q)):
-                if candidate > (quantised[-1] if quantised else -1) + 0.24 and candidate < start + usable - 0.5:
-                    q = float(candidate)
-                    break
-        if quantised and q <= quantised[-1]:
-            q = quantised[-1] + 0.25
-        quantised.append(q)
-    limit = slot - 0.25
-    if quantised[-1] > limit - 0.5:
-        # too many syllables for the grid: spread them evenly instead
-        quantised = list(np.linspace(start, max(start, limit - 1.0), n))
+    family = meter_family(parse_meter(meter)[0]) or "duple"
+    stats = load_rhythm(family)
+    grid = round(usable / GRID)
+    found = line_onsets([s.stress for s in syllables], grid, round(bar_offset / GRID) % stats.bar_units, stats, rng,
+                        family=family, min_final=4 if grid >= n + 4 else 2)
+    if found is not None:
+        quantised = [k * GRID for k in found]
+    else:
+        quantised = list(np.linspace(0.0, max(0.0, slot - 1.25), n))
     notes = []
     for k, onset in enumerate(quantised):
-        end = quantised[k + 1] if k + 1 < n else start + usable + (0 if rng.random() < 0.5 else rest / 2)
+        end = quantised[k + 1] if k + 1 < n else usable + (0 if rng.random() < 0.5 else rest / 2)
         notes.append(PlacedNote(onset, max(end - onset, 0.2), syllable=syllables[k].text, stress=syllables[k].stress))
     # the last syllable's long note becomes a two-note melisma now and then
     last = notes[-1]
@@ -222,7 +214,6 @@ def compose_melody(blueprint: Blueprint, *, chord_at, rng: random.Random) -> tup
     bar = bar_beats(blueprint.meter)
     chooser = PitchChooser(blueprint, chord_at, rng)
     memory = MelodyMemory()
-    density = 1.0
     notes: list[Note] = []
     hooks: dict[str, list[Note]] = {}
     line_index = 0
@@ -256,7 +247,8 @@ def compose_melody(blueprint: Blueprint, *, chord_at, rng: random.Random) -> tup
                     if n.syllable is not None:
                         n.syllable = next(texts)
             else:
-                placed = place_rhythm(syllables, slot, density=density, rng=rng)
+                placed = place_rhythm(syllables, slot, rng=rng, meter=blueprint.meter,
+                                      bar_offset=(section_start + k * slot) % bar)
                 last_line = k == len(lines) - 1
                 cadence = "tonic" if last_line else ("open" if k % 2 == 0 else "any")
                 if remembered:
