@@ -126,17 +126,27 @@ def load_stats(family: str = "diatonic", mode: str = "major") -> MelodyStats:
     return stats_from_table(table, family, mode)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Count melodic statistics from the music21 Essen folk songs.")
-    parser.add_argument("--out", type=Path, default=STATS_PATH)
+def counting_cli(description: str, default_out: Path, learn_table, summary) -> None:
+    """Command line shared by the corpus counters: count, write the JSON table, print a summary.
+
+    Args:
+        learn_table: ``limit_per_file -> table``; summary: ``table -> one line``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=default_out)
     parser.add_argument("--limit-per-file", type=int, default=None, help="tunes per corpus file (for a quick run)")
     args = parser.parse_args()
     started = time.perf_counter()
-    table = learn(limit_per_file=args.limit_per_file)
+    table = learn_table(args.limit_per_file)
     args.out.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
-    for family, block in table["families"].items():
-        print(f"{family}: tunes {block['tunes']}")
+    print(summary(table))
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
+
+
+def main() -> None:
+    counting_cli("Count melodic statistics from the music21 Essen folk songs.", STATS_PATH,
+                 lambda limit: learn(limit_per_file=limit),
+                 lambda table: "; ".join(f"{family}: tunes {block['tunes']}" for family, block in table["families"].items()))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ meters in halves of their pulse, so every table speaks of the song's own sixteen
 
 from __future__ import annotations
 
-import argparse
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.song.melody_stats import FAMILIES
+from tools.song.melody_stats import FAMILIES, counting_cli
 
 STATS_PATH = Path(__file__).parent / "data" / "rhythm_stats.json"
 BAR_UNITS = {"duple": 16, "triple": 12, "compound": 12}  # sixteenths per (normalised) bar
@@ -146,15 +144,9 @@ def load_rhythm(family: str = "duple") -> RhythmStats:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Count rhythm statistics from the music21 Essen folk songs.")
-    parser.add_argument("--out", type=Path, default=STATS_PATH)
-    parser.add_argument("--limit-per-file", type=int, default=None, help="tunes per corpus file (for a quick run)")
-    args = parser.parse_args()
-    started = time.perf_counter()
-    table = learn(limit_per_file=args.limit_per_file)
-    args.out.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
-    print(f"tunes {table['tunes']}, skipped {table['skipped']}")
-    print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
+    counting_cli("Count rhythm statistics from the music21 Essen folk songs.", STATS_PATH,
+                 lambda limit: learn(limit_per_file=limit),
+                 lambda table: f"tunes {table['tunes']}, skipped {table['skipped']}")
 
 
 if __name__ == "__main__":
