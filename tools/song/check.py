@@ -59,24 +59,51 @@ def tempo_agrees(measured: float, requested: float, tolerance: float = 0.04) -> 
     return any(abs(measured - requested * f) <= tolerance * requested * f for f in (1.0, 2.0, 0.5, 1.5, 2 / 3))
 
 
+def analysis_signal(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The mix as the estimators read it: mono float32 at `ANALYSIS_RATE`."""
+    return _mono(audio, sample_rate)
+
+
+def measure_key(y: np.ndarray) -> tuple[str, float, str]:
+    """(key, confidence, analyser) of an `analysis_signal`; separate from the tempo so the two can
+    run in two processes."""
+    try:
+        from tools.music import analysis  # the caption capability's analysers, when present
+
+        key, confidence = analysis.estimate_key_from_audio(y, ANALYSIS_RATE)
+        return str(key), float(confidence), "tools.music.analysis"
+    except (ImportError, AttributeError):
+        key, confidence = estimate_key(y, ANALYSIS_RATE)
+        return str(key), float(confidence), "tools.song.check"
+
+
+def measure_tempo(y: np.ndarray) -> tuple[float, float, str]:
+    """(tempo BPM, confidence, analyser) of an `analysis_signal`."""
+    try:
+        from tools.music import analysis
+
+        tempo, confidence = analysis.estimate_tempo(y, ANALYSIS_RATE)
+        return float(tempo), float(confidence), "tools.music.analysis"
+    except (ImportError, AttributeError):
+        tempo, confidence = estimate_tempo(y, ANALYSIS_RATE)
+        return float(tempo), float(confidence), "tools.song.check"
+
+
+def measurements(key: tuple[str, float, str], tempo: tuple[float, float, str], *, duration_s: float,
+                 lufs: float) -> dict:
+    """The manifest's ``measured`` record from `measure_key` and `measure_tempo` results."""
+    source = key[2] if key[2] == tempo[2] else f"{key[2]} (key), {tempo[2]} (tempo)"
+    return {"key": key[0], "key_confidence": round(key[1], 3), "tempo_bpm": round(tempo[0], 2),
+            "duration_s": round(duration_s, 3), "lufs": round(lufs, 2), "analyser": source}
+
+
 def measure(audio: np.ndarray, sample_rate: int, *, lufs: float | None = None) -> dict:
     """Key, tempo, duration and loudness of a mix (``lufs`` when the mixer already measured it)."""
     from tools.music.mix import integrated_loudness
 
-    y = _mono(audio, sample_rate)
-    try:
-        from tools.music import analysis  # the caption capability's analysers, when present
-
-        key, key_confidence = analysis.estimate_key_from_audio(y, ANALYSIS_RATE)
-        tempo, tempo_confidence = analysis.estimate_tempo(y, ANALYSIS_RATE)
-        source = "tools.music.analysis"
-    except (ImportError, AttributeError):
-        key, key_confidence = estimate_key(y, ANALYSIS_RATE)
-        tempo, tempo_confidence = estimate_tempo(y, ANALYSIS_RATE)
-        source = "tools.song.check"
-    return {"key": str(key), "key_confidence": round(float(key_confidence), 3), "tempo_bpm": round(float(tempo), 2),
-            "duration_s": round(audio.shape[0] / sample_rate, 3),
-            "lufs": round(integrated_loudness(audio, sample_rate) if lufs is None else lufs, 2), "analyser": source}
+    y = analysis_signal(audio, sample_rate)
+    return measurements(measure_key(y), measure_tempo(y), duration_s=audio.shape[0] / sample_rate,
+                        lufs=integrated_loudness(audio, sample_rate) if lufs is None else lufs)
 
 
 def compare(measured: dict, requested: dict) -> list[str]:

@@ -4,14 +4,15 @@ Everything is deterministic given the song and the voice, so a re-render of an u
 bit-identical; `render_song` is separate from composing so style transfer and edits can render a
 Song they changed.
 
-Two cores are kept busy: while this process sings part of the phrases, a thread renders the band
-(FluidSynth and pedalboard run in C) and one persistent helper process sings the other phrases;
-while this process mixes, the helper writes the MusicXML score; while this process writes WAVs
-and checks the mix, the helper encodes the MP3. The helper only moves work: band, mix, score and
-MP3 are the same bytes with or without it. The voice is too, up to espeak-ng, which does not
-speak a word the same way twice (measured: a few samples' length and the noise differ); each
-process keeps its first analysis of a word, and the phrase split is a function of the song, so a
-re-render in the same processes sings the same.
+Two cores are kept busy. One persistent helper process sings the whole melody and runs the vocal
+chain, while this process renders the band (FluidSynth and pedalboard run in C, in a thread) and
+writes the MusicXML score; the two halves cost about the same (3-minute song: ~4.8 and ~4.9 CPU-s).
+This process then mixes; while it writes the WAVs and measures the tempo, the helper encodes the
+MP3 and measures the key. The helper only moves work: band, mix, score, MP3 and measurements are
+the same bytes with or without it. The voice is too, up to espeak-ng, which does not speak a word
+the same way twice (measured: a few samples' length and the noise differ); each process keeps
+its first analysis of a word, and every phrase is sung in the helper, so a re-render in the same
+processes sings the same.
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ def render_accompaniment(song: Song, *, total_samples: int, include_melody: bool
 
 
 log = logging.getLogger(__name__)
-VOICE_SHARE = 0.6  # of the sung seconds, to the helper: this process also drives the band meanwhile
 _helper: ProcessPoolExecutor | None = None
 _helper_lock = threading.Lock()
 
@@ -134,16 +134,24 @@ def encode_mp3_from_wav(wav: Path, mp3: Path) -> Path:
     return mp3
 
 
-def check_wav(wav: Path, lufs: float, true_peak_db: float, requested: dict) -> tuple[dict, list[str]]:
-    """Closed loop on the written mix: (measured, disagreements with ``requested``)."""
+def _sing(song: Song, vocals: str, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sung melody (mono) and the same through the vocal chain (stereo): one job, so the
+    process that sings also runs the chain and this one only mixes."""
+    from tools.music.mix import vocal_chain
+    from tools.music.voice import sing_song
+
+    dry = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total)
+    return dry, vocal_chain(dry, SAMPLE_RATE)
+
+
+def _analysis_signal(wav: Path) -> np.ndarray:
+    """The written mix read back as the closed-loop check's estimators read it."""
     import soundfile
 
-    from tools.song.check import compare, measure
+    from tools.song.check import analysis_signal
 
     audio, rate = soundfile.read(wav, dtype="float32")
-    measured = measure(audio, rate, lufs=lufs)
-    measured["true_peak_dbfs"] = round(true_peak_db, 2)
-    return measured, compare(measured, requested)
+    return analysis_signal(audio, rate)
 
 
 def _band(song: Song, total: int, include_melody: bool, keep_stems: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -202,40 +210,52 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
     sing = vocals != "none" and any(n.syllable for n in song.melody.notes)
     helper = helper_pool()
     files: dict[str, Path] = {}
+    score_path = out_dir / "song.musicxml"
     with ThreadPoolExecutor(max_workers=2) as threads:
-        band_job = threads.submit(_band, song, total, not sing, stems)
+        voice_job = _submit(helper, threads, _sing, song, vocals, total) if sing else None
         score_job = None
-        if musicxml and helper is None:
-            score_job = threads.submit(write_score, song, out_dir / "song.musicxml")
-        voice = None
-        if sing:
-            from tools.music.voice import sing_song
-
-            voice = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total, pool=helper,
-                              share=VOICE_SHARE)
-            lap("vocals")
-        if musicxml and score_job is None:  # the helper writes it while this process mixes
-            score_job = _submit(helper, threads, write_score, song, out_dir / "song.musicxml")
-        instrument_stems, accompaniment, band = band_job.result()
-        lap("accompaniment (after vocals)" if sing else "accompaniment")
-        mixed = mix_song(accompaniment, voice, SAMPLE_RATE, band=band)
+        if musicxml and not sing and helper is not None:  # an instrumental leaves the helper free
+            score_job = _submit(helper, threads, write_score, song, score_path)
+        # The band renders on this thread, with nothing beside it in this process: FluidSynth
+        # returns to Python at every note event, and each return waits for the GIL; beside
+        # music21 (pure Python) that wait is the 5 ms switch interval, which made a 4 CPU-s band
+        # take 20 s.
+        instrument_stems, accompaniment, band = _band(song, total, not sing, stems)
+        lap("accompaniment")
+        if musicxml and score_job is None:
+            files["song.musicxml"] = write_score(song, score_path)
+            lap("score")
+        dry = wet = None
+        if voice_job is not None:
+            dry, wet = _result(voice_job, _sing, song, vocals, total)
+            lap("vocals (after band)")
+        mixed = mix_song(accompaniment, dry, SAMPLE_RATE, band=band, voice=wet)
+        del dry, wet, band
         lap("mix")
 
-        def save(name: str, audio: np.ndarray) -> None:
+        def save(name: str, audio: np.ndarray) -> Path:
             path = out_dir / name
             write_audio(path, audio, SAMPLE_RATE)
-            files[name] = path
+            return path
 
-        save("song.wav", mixed.mix)
+        files["song.wav"] = save("song.wav", mixed.mix)
         mp3_job = _submit(helper, threads, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
-        save("accompaniment.wav", mixed.accompaniment)
+        lap("song.wav")
+        key_job = None
+        if check:
+            from tools.song.check import measure_key
+
+            signal = _analysis_signal(out_dir / "song.wav")
+            key_job = _submit(helper, threads, measure_key, signal)
+            lap("check: read mix")
+        stem_jobs = {"accompaniment.wav": threads.submit(save, "accompaniment.wav", mixed.accompaniment)}
         if mixed.vocals is not None:
-            save("vocals.wav", mixed.vocals)
+            stem_jobs["vocals.wav"] = threads.submit(save, "vocals.wav", mixed.vocals)
         if stems:
-            gain = 10 ** (mixed.master_gain_db / 20)
+            gain = np.float32(10 ** (mixed.master_gain_db / 20))
             for name, audio in instrument_stems.items():
-                save(f"stem_{name.lower().replace(' ', '_')}.wav", audio * gain)
-        lap("audio files")
+                file = f"stem_{name.lower().replace(' ', '_')}.wav"
+                stem_jobs[file] = threads.submit(save, file, audio * gain)
         files["song.mid"] = song.to_midi(out_dir / "song.mid")
         (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
         files["lyrics.lrc"] = out_dir / "lyrics.lrc"
@@ -252,12 +272,22 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         requested.setdefault("lufs", -14.0)
         measured, disagreements = {}, []
         if check:
-            measured, disagreements = check_wav(out_dir / "song.wav", mixed.lufs, mixed.true_peak_db, requested)
-            lap("check")
+            from tools.song.check import compare, measure_tempo, measurements
+
+            tempo = measure_tempo(signal)
+            lap("check: tempo")
+            key = _result(key_job, measure_key, signal)
+            del signal
+            measured = measurements(key, tempo, duration_s=mixed.mix.shape[0] / SAMPLE_RATE, lufs=mixed.lufs)
+            measured["true_peak_dbfs"] = round(mixed.true_peak_db, 2)
+            disagreements = compare(measured, requested)
+            lap("check: key (helper)")
+        for name, job in stem_jobs.items():
+            files[name] = job.result()
         files["song.mp3"] = _result(mp3_job, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
         if score_job is not None:
-            files["song.musicxml"] = _result(score_job, write_score, song, out_dir / "song.musicxml")
-        lap("waiting for mp3 and score")
+            files["song.musicxml"] = _result(score_job, write_score, song, score_path)
+        lap("waiting for stems, mp3 and score")
     seconds_per_bar = song.beats_per_bar * song.seconds_per_beat
     manifest = {
         "title": song.title,
