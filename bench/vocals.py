@@ -8,8 +8,9 @@ Tunesmith's own WORLD singer):
     sung (female or male voice) and ``vocals none`` (the melody then played by its instrument),
     so a positive and a negative share band, drums, key and tempo.
   * The sung songs re-mixed from their stems with the voice 6 dB quieter (harder positives).
-  * music21 corpus pieces rendered with FluidSynth by bench/caption.py (all instrumental; chorale
-    voice parts sound as GM "voice oohs"/"choir aahs", the hardest negatives).
+  * music21 corpus pieces rendered with FluidSynth by bench/caption.py (all instrumental), and ten
+    of them re-rendered with every part on GM choir aahs / voice oohs / synth voice (52-54): voice-like
+    timbres singing no words, the hardest negatives.
 TUNING and HELD-OUT share no preset, seed or corpus collection. ``--fit`` refits on TUNING and
 writes tools/music/analysis/vocals.json; without it the shipped weights are scored.
 
@@ -52,6 +53,8 @@ CORPUS_SETS = {  # per bench/caption.py's split: no collection in common
                 "nottingham-dataset": 2},
 }
 QUIET_VOICE_DB = -6.0
+CHOIR_PROGRAMS = (52, 53, 54)  # GM choir aahs, voice oohs, synth voice: voice-like, no words
+CHOIR_PIECES = 10  # corpus pieces of each set re-rendered with them
 
 
 @dataclass
@@ -129,7 +132,29 @@ def corpus_clips(name: str) -> list[Clip]:
     cache = settings().cache_dir / "bench_caption"
     (cache / "songs").mkdir(parents=True, exist_ok=True)
     pieces = caption.load_pieces(CORPUS_SETS[name], 30.0, cache / "songs")
-    return [Clip(p.ident, "corpus", False, caption.render(p, cache)) for p in pieces]
+    clips = [Clip(p.ident, "corpus", False, caption.render(p, cache)) for p in pieces]
+    for index, piece in enumerate(pieces[:CHOIR_PIECES]):
+        program = CHOIR_PROGRAMS[index % len(CHOIR_PROGRAMS)]
+        clips.append(Clip(f"{piece.ident} program {program}", "corpus choir/voice GM", False,
+                          _render_as(piece.song, program, cache.parent / "bench_vocals" / "choir")))
+    return clips
+
+
+def _render_as(song, program: int, cache: Path) -> np.ndarray:
+    """Every part of ``song`` played by one GM program (mono at RATE), cached on disk."""
+    import soundfile
+
+    from tools.music.synth import render_song_audio
+
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / (song.title.replace("/", "_").replace("#", "_") + f"_{program}_{song.tempo_bpm:.0f}.flac")
+    if not path.exists():
+        tracks = [t.model_copy(update={"program": program}) for t in song.tracks]
+        voiced = song.model_copy(update={"tracks": tracks, "melody": song.melody.model_copy(update={"program": program})})
+        audio = render_song_audio(voiced, sample_rate=RATE)
+        y = audio.mean(axis=1) if audio.ndim == 2 else audio
+        soundfile.write(str(path), (y / max(1e-6, float(np.abs(y).max())) * 0.8).astype(np.float32), RATE)
+    return soundfile.read(str(path), dtype="float32")[0]
 
 
 def load_set(name: str, cache: Path) -> list[Clip]:

@@ -142,6 +142,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     from tools.music.analysis.meter import estimate_meter
     from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
     from tools.music.analysis.transcribe import events_to_notes, transcribe
+    from tools.music.analysis.vocals import detect_vocals
     from tools.music.song import Track
 
     if isinstance(path_or_array, (str, Path)):
@@ -173,8 +174,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     return describe_notes(song, source="audio", key_estimate=key,
                           tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512])},
                           meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,
-                          instruments=instruments, vocals={"present": None, "confidence": 0.0,
-                                                           "note": "vocal detection on audio is not implemented"},
+                          instruments=instruments, vocals=detect_vocals(mono, ANALYSIS_RATE).as_attribute(),
                           extra={"loudness": {"integrated_lufs": loud.integrated_lufs,
                                               "true_peak_dbfs": loud.true_peak_dbfs,
                                               "loudness_range_lu": loud.loudness_range_lu,

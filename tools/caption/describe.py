@@ -99,7 +99,11 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
         sentences.append(f"{label}: {', '.join(names[:5])}.")
     vocals = a.get("vocals")
     if vocals is not None and vocals.get("present") is not None:
-        sentences.append("A voice carries the melody." if vocals["present"] else "It is instrumental.")
+        if a.get("source") == "audio":  # an estimate: say how sure it is
+            sure = _threshold_word(w["confidence_words"], vocals.get("confidence", 0.0))
+            sentences.append(f"A singing voice is {sure} heard." if vocals["present"] else f"It is {sure} instrumental.")
+        else:
+            sentences.append("A voice carries the melody." if vocals["present"] else "It is instrumental.")
     chords = a.get("chords", {})
     if chords.get("progression"):
         sentences.append(f"The harmony centres on {', '.join(chords['common'][:4])}; the most repeated progression is "
