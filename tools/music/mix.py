@@ -190,7 +190,7 @@ def limit(audio: np.ndarray, sample_rate: int, *, ceiling_db: float = TRUE_PEAK_
         return audio.astype(np.float32)
     gain = _smooth_gain(gain, max(3, int(LOOKAHEAD_S * sample_rate)))
     out = x * gain[:, None].astype(x.dtype)
-    return (out if audio.ndim == 2 else out[:, 0]).astype(np.float32)
+    return (out if audio.ndim == 2 else out[:, 0]).astype(np.float32, copy=False)
 
 
 def vocal_chain(vocals: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -154,10 +154,10 @@ def _analysis_signal(wav: Path) -> np.ndarray:
     return analysis_signal(audio, rate)
 
 
-def _band(song: Song, total: int, include_melody: bool, keep_stems: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Instrument stems (when kept), their sum, and the sum through the band chain (FluidSynth
-    and pedalboard run in C). Tracks are summed as they render: holding every stem of a
-    three-minute song costs ~60 MB each."""
+def _band(song: Song, total: int, include_melody: bool, keep_stems: bool) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Instrument stems (when kept) and their sum through the band chain (FluidSynth and
+    pedalboard run in C). Tracks are summed as they render: holding every stem of a three-minute
+    song costs ~60 MB each."""
     from tools.music.mix import band_chain
 
     tracks = list(song.tracks) + ([song.melody] if include_melody and song.melody.notes else [])
@@ -170,7 +170,7 @@ def _band(song: Song, total: int, include_melody: bool, keep_stems: bool) -> tup
         accompaniment += audio
         if keep_stems:
             stems[track.name] = audio
-    return stems, accompaniment, band_chain(accompaniment, SAMPLE_RATE)
+    return stems, band_chain(accompaniment, SAMPLE_RATE)
 
 
 def _versions() -> dict[str, str]:
@@ -220,7 +220,7 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         # returns to Python at every note event, and each return waits for the GIL; beside
         # music21 (pure Python) that wait is the 5 ms switch interval, which made a 4 CPU-s band
         # take 20 s.
-        instrument_stems, accompaniment, band = _band(song, total, not sing, stems)
+        instrument_stems, band = _band(song, total, not sing, stems)
         lap("accompaniment")
         if musicxml and score_job is None:
             files["song.musicxml"] = write_score(song, score_path)
@@ -229,7 +229,7 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         if voice_job is not None:
             dry, wet = _result(voice_job, _sing, song, vocals, total)
             lap("vocals (after band)")
-        mixed = mix_song(accompaniment, dry, SAMPLE_RATE, band=band, voice=wet)
+        mixed = mix_song(band, dry, SAMPLE_RATE, band=band, voice=wet)  # (the dry sum is not needed with band)
         del dry, wet, band
         lap("mix")
 
@@ -274,11 +274,15 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         if check:
             from tools.song.check import compare, measure_tempo, measurements
 
+            for name, job in stem_jobs.items():  # the tempo's spectrograms need the room (peak RSS)
+                files[name] = job.result()
+            mix_seconds, stem_jobs = mixed.mix.shape[0] / SAMPLE_RATE, {}
+            mixed.mix = mixed.accompaniment = mixed.vocals = instrument_stems = None
             tempo = measure_tempo(signal)
             lap("check: tempo")
             key = _result(key_job, measure_key, signal)
             del signal
-            measured = measurements(key, tempo, duration_s=mixed.mix.shape[0] / SAMPLE_RATE, lufs=mixed.lufs)
+            measured = measurements(key, tempo, duration_s=mix_seconds, lufs=mixed.lufs)
             measured["true_peak_dbfs"] = round(mixed.true_peak_db, 2)
             disagreements = compare(measured, requested)
             lap("check: key (helper)")
