@@ -7,8 +7,8 @@ Song they changed.
 Two cores are kept busy. One persistent helper process sings the whole melody and runs the vocal
 chain, while this process renders the band (FluidSynth and pedalboard run in C, in a thread) and
 writes the MusicXML score; the two halves cost about the same (3-minute song: ~4.8 and ~4.9 CPU-s).
-This process then mixes; while it writes the WAVs and measures the tempo, the helper encodes the
-MP3 and measures the key. The helper only moves work: band, mix, score, MP3 and measurements are
+This process then mixes; while it writes the WAVs and measures key and tempo (~1.7 CPU-s), the
+helper encodes the MP3 (~1.5 CPU-s). The helper only moves work: band, mix, score, MP3 and measurements are
 the same bytes with or without it. The voice is too, up to espeak-ng, which does not speak a word
 the same way twice (measured: a few samples' length and the noise differ); each process keeps
 its first analysis of a word, and every phrase is sung in the helper, so a re-render in the same
@@ -241,12 +241,8 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         files["song.wav"] = save("song.wav", mixed.mix)
         mp3_job = _submit(helper, threads, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
         lap("song.wav")
-        key_job = None
         if check:
-            from tools.song.check import measure_key
-
             signal = _analysis_signal(out_dir / "song.wav")
-            key_job = _submit(helper, threads, measure_key, signal)
             lap("check: read mix")
         stem_jobs = {"accompaniment.wav": threads.submit(save, "accompaniment.wav", mixed.accompaniment)}
         if mixed.vocals is not None:
@@ -272,7 +268,7 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         requested.setdefault("lufs", -14.0)
         measured, disagreements = {}, []
         if check:
-            from tools.song.check import compare, measure_tempo, measurements
+            from tools.song.check import compare, measure_key, measure_tempo, measurements
 
             for name, job in stem_jobs.items():  # the tempo's spectrograms need the room (peak RSS)
                 files[name] = job.result()
@@ -280,12 +276,12 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
             mixed.mix = mixed.accompaniment = mixed.vocals = instrument_stems = None
             tempo = measure_tempo(signal)
             lap("check: tempo")
-            key = _result(key_job, measure_key, signal)
+            key = measure_key(signal)
             del signal
             measured = measurements(key, tempo, duration_s=mix_seconds, lufs=mixed.lufs)
             measured["true_peak_dbfs"] = round(mixed.true_peak_db, 2)
             disagreements = compare(measured, requested)
-            lap("check: key (helper)")
+            lap("check: key")
         for name, job in stem_jobs.items():
             files[name] = job.result()
         files["song.mp3"] = _result(mp3_job, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
