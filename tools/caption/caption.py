@@ -51,11 +51,15 @@ def _chords(song: Song, notes: list, key_name: str) -> dict:
 
 def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter: dict, duration_s: float,
                    extra: dict | None = None, instruments: list | None = None, vocals: dict | None = None,
-                   focus: str | None = None) -> Caption:
-    """Shared second half of both paths: everything measured from the notes, then the text."""
+                   focus: str | None = None, drums: dict | None = None, melodic_range: dict | None = None) -> Caption:
+    """Shared second half of both paths: everything measured from the notes, then the text.
+
+    Audio passes what the notes cannot tell: ``drums`` (the timbre model's verdict, as the
+    ``drums`` attribute) and ``melodic_range`` (the transcription's top line, not every note).
+    """
     notes = symbolic.pitched_notes(song)
     kind, texture_conf, voices = symbolic.texture(notes)
-    drums = any(t.is_drum and t.notes for t in song.all_tracks())
+    has_drums = any(t.is_drum and t.notes for t in song.all_tracks()) if drums is None else bool(drums["present"])
     density = len(notes) / max(duration_s, 1e-6)
     lufs = (extra or {}).get("loudness", {}).get("integrated_lufs")
     attributes = {
@@ -69,13 +73,17 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
         "instruments": instruments if instruments is not None else symbolic.instruments(song),
         "texture": {"kind": kind, "voices": voices, "confidence": texture_conf},
         "vocals": vocals if vocals is not None else dict(zip(("present", "confidence"), symbolic.vocals(song))),
-        "melodic_range": symbolic.melodic_range(song),
+        "melodic_range": melodic_range if melodic_range is not None else symbolic.melodic_range(song),
         "structure": symbolic.structure(notes, song.beats_per_bar),
         "note_density_per_s": round(density, 2),
     }
     attributes.update(extra or {})
     attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], density=density, lufs=lufs)
-    attributes["genre"] = genre(texture=kind, voices=voices, drums=drums, tempo_bpm=tempo["bpm"])
+    if drums is not None:
+        attributes["drums"] = drums
+    families = [i["family"] for i in attributes["instruments"] if "family" in i] if drums is not None else None
+    attributes["genre"] = genre(texture=kind, voices=voices, drums=has_drums, tempo_bpm=tempo["bpm"], families=families,
+                                drums_confidence=drums["confidence"] if drums is not None else 1.0)
     return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
 
 
@@ -141,6 +149,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     from tools.music.analysis.key import key_from_profile, pitch_class_histogram, chroma_profile, final_bass_from_audio
     from tools.music.analysis.meter import estimate_meter
     from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
+    from tools.music.analysis.timbre import estimate_instruments
     from tools.music.analysis.transcribe import events_to_notes, transcribe
     from tools.music.analysis.vocals import detect_vocals
     from tools.music.song import Track
@@ -169,12 +178,14 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     loud = analysis.measure_loudness(y, sr)
     song = Song(title=title or "audio", key=key.key, tempo_bpm=tempo.bpm, meter=meter.meter,
                 melody=Track(name="Transcribed", program=0, role="comp", notes=notes))
-    registers = _register_words(events)
-    instruments = [{"name": registers, "share": 1.0, "confidence": 0.3}]
+    heard = estimate_instruments(mono, ANALYSIS_RATE)
+    instruments = heard.instruments() or [{"name": _register_words(events), "share": 1.0, "confidence": 0.3}]
     return describe_notes(song, source="audio", key_estimate=key,
                           tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512])},
                           meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,
                           instruments=instruments, vocals=detect_vocals(mono, ANALYSIS_RATE).as_attribute(),
+                          drums=heard.drums_attribute() if heard.drums is not None else None,
+                          melodic_range=_top_line_range(events),
                           extra={"loudness": {"integrated_lufs": loud.integrated_lufs,
                                               "true_peak_dbfs": loud.true_peak_dbfs,
                                               "loudness_range_lu": loud.loudness_range_lu,
@@ -194,3 +205,32 @@ def _register_words(events) -> str:
     if not parts:
         parts.append("mid-register")
     return " and ".join(parts) + " pitched instruments"
+
+
+TOP_LINE_GRID_S = 0.05  # the skyline is sampled every 50 ms
+TOP_LINE_DROP = 12  # a top note an octave below the local top line is a rest in the melody, not melody
+
+
+def _top_line_range(events) -> dict | None:
+    """Range of the transcription's top line (its skyline), not of every note: a band's bass and
+    chords would otherwise span five octaves. Where the top falls an octave below its running
+    median (±2 s) the melody rests and the accompaniment shows through; those moments are dropped,
+    and the 2nd–98th percentiles of what is left bound the range (stray octave errors)."""
+    import pretty_midi
+    from scipy.ndimage import median_filter
+
+    if not events:
+        return None
+    end = max(e.end_s for e in events)
+    top = np.full(int(end / TOP_LINE_GRID_S) + 1, -1.0)
+    for e in events:
+        a, b = int(e.start_s / TOP_LINE_GRID_S), max(int(e.end_s / TOP_LINE_GRID_S), int(e.start_s / TOP_LINE_GRID_S) + 1)
+        top[a:b] = np.maximum(top[a:b], e.pitch)
+    top = top[top >= 0]
+    if not len(top):
+        return None
+    running = median_filter(top, size=int(4.0 / TOP_LINE_GRID_S) + 1, mode="nearest")
+    line = top[top >= running - TOP_LINE_DROP]
+    low, high = (int(round(v)) for v in np.percentile(line, [2, 98]))
+    return {"lowest": pretty_midi.note_number_to_name(low), "highest": pretty_midi.note_number_to_name(high),
+            "semitones": high - low, "method": "top line of the transcription"}

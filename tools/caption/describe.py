@@ -58,19 +58,28 @@ def mood(*, tempo_bpm: float, mode: str, density: float, lufs: float | None = No
             "words": words()["moods"][quadrant], "confidence": round(float(0.4 + distance), 2)}
 
 
-def genre(*, texture: str, voices: int, drums: bool, tempo_bpm: float) -> dict:
-    """The first genre rule (words.json) the features satisfy; rules are ordered specific → general."""
+def genre(*, texture: str, voices: int, drums: bool, tempo_bpm: float, families: list[str] | None = None,
+          drums_confidence: float = 1.0) -> dict:
+    """The first genre rule (words.json) the features satisfy; rules are ordered specific → general.
+
+    ``families`` (instrument families heard in audio) lets rules name instruments; a rule that asks
+    for them never matches without them (the symbolic path's programs say more than families).
+    An audio drum verdict is an estimate, so its confidence scales the guess's.
+    """
     matched = []
     for rule in words()["genres"]:
         when = rule["when"]
         ok = when.get("drums", drums) == drums and when.get("texture", texture) == texture
         ok = ok and voices >= when.get("voices_min", 0) and tempo_bpm >= when.get("tempo_min", 0)
+        ok = ok and tempo_bpm < when.get("tempo_max", float("inf"))
+        if "families_any" in when:
+            ok = ok and families is not None and any(f in families for f in when["families_any"])
         if ok:
             matched.append(rule["name"])
     if not matched:
         return {"name": "unknown", "confidence": 0.0}
     specificity = len([r for r in words()["genres"] if r["name"] == matched[0]][0]["when"])
-    return {"name": matched[0], "confidence": round(0.25 + 0.1 * specificity, 2)}
+    return {"name": matched[0], "confidence": round((0.25 + 0.1 * specificity) * drums_confidence, 2)}
 
 
 def _fmt_seconds(seconds: float) -> str:

@@ -1,0 +1,224 @@
+"""Which instrument families sound, and is a drum kit playing? Timbre estimates for mixed audio.
+
+Every ~3 s window (every ~1.5 s) of a clip is described by its timbre and its attacks:
+
+* spectral shape: the mean level of 40 mel bands (40 Hz–10 kHz) relative to the window's mean,
+  and how much each band's level moves over the window (sustained pads hold, plucks decay);
+* attacks per coarse band (sub-bass, low-mid, presence, air): mean positive change of level,
+  and the percussive share of the band's energy after median-filter harmonic/percussive separation
+  (a kit's hits are broadband and short, a bowed or blown note is narrow and long);
+* noisiness (spectral flatness) and the regularity of high-band and low-band attacks (the
+  autocorrelation peak of their onset envelope at 0.2–1.0 s: a kit plays on the beat grid).
+
+A small neural network (one hidden layer, sigmoid outputs, one per General MIDI family plus the
+drum kit) turns a window's features into probabilities; its weights, the feature means and scales
+and each output's threshold live in ``timbre.json`` beside this module, fitted by
+``tools/music/analysis/fit_timbre.py`` on FluidR3-rendered Tunesmith arrangements (original and
+re-orchestrated programs, solo to full band) and reported on held-out styles, seeds and a second
+SoundFont. A family's share is the fraction of windows in which it is heard; it is reported when
+the share reaches the file's ``min_share``.
+
+Families, not patches: the model has heard General MIDI SoundFonts only, never recorded
+instruments, and families that share a timbre (organ and reed, synth lead and brass) are often
+confused. The confidence is the mean probability over the windows that heard the family.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
+from tools.music.errors import TunesmithError
+
+MODEL_PATH = Path(__file__).with_name("timbre.json")
+N_FFT = 2048  # 93 ms at 22.05 kHz
+HOP = 512  # 23 ms
+N_MELS = 40
+FMIN, FMAX = 40.0, 10000.0
+WINDOW_FRAMES = 129  # ~3 s: long enough for several notes and beats
+WINDOW_HOP = 64  # ~1.5 s
+MIN_SECONDS = 1.0
+# coarse bands (Hz) for attack and percussive-share features: sub-bass, low-mid, presence, air
+COARSE_BANDS = ((40.0, 200.0), (200.0, 2000.0), (2000.0, 5000.0), (5000.0, 10000.0))
+REGULARITY_LAGS_S = (0.2, 1.0)  # beat periods 60–300 BPM
+
+
+@dataclass(frozen=True)
+class FamilyEstimate:
+    """One instrument family heard in the clip: share of windows, mean probability there."""
+
+    family: str
+    share: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class TimbreEstimate:
+    """Families heard (most present first), the drum kit's verdict, and why when undecided."""
+
+    families: list[FamilyEstimate] = field(default_factory=list)
+    drums: bool | None = None
+    drums_confidence: float = 0.0
+    drums_share: float = 0.0
+    windows: int = 0
+    reason: str | None = None
+
+    def instruments(self) -> list[dict]:
+        """Caption attribute entries: family name with a confidence word, share and confidence."""
+        from tools.caption.describe import words  # the confidence words are caption vocabulary
+
+        table = words()["confidence_words"]
+        out = []
+        for f in self.families:
+            sure = table[0][1]
+            for bound, word in table:
+                if f.confidence >= bound:
+                    sure = word
+            out.append({"name": f"{f.family} ({sure})", "family": f.family, "share": round(f.share, 2),
+                        "confidence": round(f.confidence, 2), "method": "timbre model (timbre.json)"})
+        return out
+
+    def drums_attribute(self) -> dict:
+        """Caption attribute for the drum kit: present (None when undecided), confidence, share."""
+        out = {"present": self.drums, "confidence": round(self.drums_confidence, 2),
+               "share": round(self.drums_share, 2), "method": "timbre model (timbre.json)"}
+        if self.reason:
+            out["note"] = self.reason
+        return out
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> dict:
+    """The fitted model: outputs, feature means/scales, layer weights, thresholds (cached)."""
+    model = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("mean", "scale", "b1", "b2", "threshold"):
+        model[key] = np.asarray(model[key], dtype=np.float32)
+    for key in ("w1", "w2"):
+        model[key] = np.asarray(model[key], dtype=np.float32)
+    return model
+
+
+@lru_cache(maxsize=1)
+def _mel_bank() -> np.ndarray:
+    import librosa  # deferred: slow to import, only its mel filters are used
+
+    return librosa.filters.mel(sr=ANALYSIS_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX).astype(np.float32)
+
+
+def _band_index() -> list[np.ndarray]:
+    """Mel band indices falling in each coarse band (by centre frequency)."""
+    import librosa
+
+    centres = librosa.mel_frequencies(n_mels=N_MELS + 2, fmin=FMIN, fmax=FMAX)[1:-1]
+    return [np.flatnonzero((centres >= lo) & (centres < hi)) for lo, hi in COARSE_BANDS]
+
+
+def _mel_power(y: np.ndarray) -> np.ndarray:
+    """Mel-band power (frames, N_MELS) of a Hann-windowed STFT."""
+    if len(y) < N_FFT:
+        y = np.pad(y, (0, N_FFT - len(y)))
+    frames = 1 + (len(y) - N_FFT) // HOP
+    index = np.arange(N_FFT)[None, :] + HOP * np.arange(frames)[:, None]
+    power = np.abs(np.fft.rfft(y[index] * np.hanning(N_FFT).astype(np.float32), axis=1)) ** 2
+    return power.astype(np.float32) @ _mel_bank().T
+
+
+def _regularity(envelope: np.ndarray) -> float:
+    """Peak normalised autocorrelation of an onset envelope at beat-like lags (0 = none)."""
+    x = envelope - envelope.mean()
+    energy = float(np.dot(x, x))
+    if energy <= 1e-12:
+        return 0.0
+    lo = int(REGULARITY_LAGS_S[0] * ANALYSIS_RATE / HOP)
+    hi = min(int(REGULARITY_LAGS_S[1] * ANALYSIS_RATE / HOP), len(x) - 2)
+    if hi <= lo:
+        return 0.0
+    return float(max(np.dot(x[:-lag], x[lag:]) / energy for lag in range(lo, hi + 1)))
+
+
+def window_features(y: np.ndarray, sr: int) -> np.ndarray:
+    """Features (windows, 94) of ~3 s windows every ~1.5 s; a shorter clip is one window.
+
+    Raises:
+        TunesmithError: not audio, shorter than 1 s, or silent.
+    """
+    from scipy.ndimage import median_filter
+
+    mono = to_mono(y, sr, min_seconds=MIN_SECONDS)
+    mel = _mel_power(mono)
+    floor = 1e-8 * float(mel.max()) + 1e-12
+    level = 10 * np.log10(mel + floor)
+    # harmonic/percussive split (Fitzgerald 2010) on mel power: medians across time vs across bands
+    harmonic = median_filter(mel, size=(17, 1), mode="nearest")
+    percussive = median_filter(mel, size=(1, 7), mode="nearest")
+    perc_mask = percussive ** 2 / (harmonic ** 2 + percussive ** 2 + floor ** 2)
+    rise = np.maximum(np.diff(level, axis=0, prepend=level[:1]), 0.0)
+    bands = _band_index()
+    flatness = np.exp(np.mean(np.log(mel + floor), axis=1)) / (np.mean(mel, axis=1) + floor)
+    n = len(mel)
+    starts = [0] if n <= WINDOW_FRAMES else list(range(0, n - WINDOW_FRAMES + 1, WINDOW_HOP))
+    rows = []
+    for s in starts:
+        sl = slice(s, s + WINDOW_FRAMES)
+        lv, mp, pm, rs = level[sl], mel[sl], perc_mask[sl], rise[sl]
+        band_level = lv.mean(axis=0)
+        shape = band_level - band_level.mean()
+        motion = lv.std(axis=0)
+        attack, perc_share, regular = [], [], []
+        for idx in bands:
+            energy = mp[:, idx].sum() + floor
+            attack.append(rs[:, idx].mean())
+            perc_share.append(float((mp[:, idx] * pm[:, idx]).sum() / energy))
+        for idx in (bands[0], bands[3]):  # kick region, cymbal/hat region
+            regular.append(_regularity((rs[:, idx] * pm[:, idx]).mean(axis=1)))
+        fl = flatness[sl]
+        rows.append(np.concatenate([shape, motion, attack, perc_share, regular,
+                                    [fl.mean(), fl.std(), float(pm.mean()), float(lv.max() - lv.mean())]]))
+    return np.asarray(rows, dtype=np.float32)
+
+
+def predict_windows(features: np.ndarray, model: dict | None = None) -> np.ndarray:
+    """Per-window probabilities (windows, outputs) from the one-hidden-layer network."""
+    model = model or load_model()
+    x = (features - model["mean"]) / model["scale"]
+    hidden = np.maximum(x @ model["w1"] + model["b1"], 0.0)
+    return 1.0 / (1.0 + np.exp(-(hidden @ model["w2"] + model["b2"])))
+
+
+def summarise(probabilities: np.ndarray, model: dict | None = None) -> TimbreEstimate:
+    """Clip verdict from window probabilities: each output's share of windows over its threshold."""
+    model = model or load_model()
+    heard = probabilities >= model["threshold"]
+    share = heard.mean(axis=0)
+    families = []
+    drums, drums_conf, drums_share = False, 0.0, 0.0
+    for j, name in enumerate(model["outputs"]):
+        conf = float(probabilities[heard[:, j], j].mean()) if heard[:, j].any() else 0.0
+        if name == "drum kit":
+            drums_share = float(share[j])
+            drums = bool(share[j] >= model["min_share"])
+            # how sure of the verdict given: mean p where heard, or 1 − mean p where not
+            drums_conf = conf if drums else float(1.0 - probabilities[:, j].mean())
+        elif share[j] >= model["min_share"]:
+            families.append(FamilyEstimate(name, float(share[j]), conf))
+    families.sort(key=lambda f: (-f.share, -f.confidence))
+    return TimbreEstimate(families=families, drums=drums, drums_confidence=drums_conf, drums_share=drums_share,
+                          windows=len(probabilities))
+
+
+def estimate_instruments(y: np.ndarray, sr: int) -> TimbreEstimate:
+    """Instrument families and drum kit heard in audio (mono or (frames, channels), any rate).
+
+    Audio shorter than 1 s or silent gives an undecided estimate (``drums`` None, ``reason`` set)
+    rather than an error: a caption can still say what else it measured.
+    """
+    try:
+        features = window_features(y, sr)
+    except TunesmithError as error:
+        return TimbreEstimate(reason=str(error))
+    return summarise(predict_windows(features))
