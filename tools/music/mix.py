@@ -235,9 +235,14 @@ def master(audio: np.ndarray, sample_rate: int, *, target_lufs: float = TARGET_L
     return mastered, float(gain_db), after, 20 * float(np.log10(max(true_peak(mastered), 1e-9)))
 
 
+def voice_activity(vocals: np.ndarray) -> np.ndarray:
+    """Where a mono voice sings (above −60 dBFS): the frames its level is balanced on."""
+    return np.abs(vocals) > 1e-3
+
+
 def mix_song(accompaniment: np.ndarray, vocals: np.ndarray | None, sample_rate: int, *,
              target_lufs: float = TARGET_LUFS, band: np.ndarray | None = None,
-             voice: np.ndarray | None = None) -> MixResult:
+             voice: np.ndarray | None = None, active: np.ndarray | None = None) -> MixResult:
     """Balance the voice against the band, add space, master to ``target_lufs`` and −1 dBTP.
 
     Args:
@@ -245,18 +250,26 @@ def mix_song(accompaniment: np.ndarray, vocals: np.ndarray | None, sample_rate: 
         vocals: mono float array of the same length, or None for an instrumental.
         band: ``band_chain(accompaniment)`` when the caller already ran it (beside the singing).
         voice: ``vocal_chain(vocals)`` when the caller already ran it (it is scaled in place).
+        active: ``voice_activity(vocals)``; with it and ``voice``, ``vocals`` may be None (a
+            process that sang elsewhere then receives ~1 MB of packed mask, not the 30 MB voice).
     """
     if band is None:
         band = band_chain(accompaniment, sample_rate)
-    if vocals is not None and np.any(vocals):
-        voice = (vocal_chain(vocals, sample_rate) if voice is None else voice)[: band.shape[0]]
-        active = np.abs(vocals[: band.shape[0]]) > 1e-3
+    if vocals is not None and not np.any(vocals):
+        voice = None
+    elif vocals is not None and voice is None:
+        voice = vocal_chain(vocals, sample_rate)
+    if voice is not None:
+        voice = voice[: band.shape[0]]
+        if active is None:
+            if vocals is None:
+                raise ValueError("mix_song needs the dry vocals or their voice_activity beside the vocal chain")
+            active = voice_activity(vocals)
+        active = active[: band.shape[0]]
         band_rms = _rows_rms(band, active) or _rms(band)
         voice_rms = _rows_rms(voice, active)
         if voice_rms > 0:
             voice *= np.float32((band_rms / voice_rms) * 10 ** (VOCAL_OVER_BAND_DB / 20))
-    else:
-        voice = None
     mix = band + voice if voice is not None else band
     mastered, gain_db, lufs, peak_db = master(mix, sample_rate, target_lufs=target_lufs)
     gain = np.float32(10 ** (gain_db / 20))

@@ -5,9 +5,9 @@ bit-identical; `render_song` is separate from composing so style transfer and ed
 Song they changed.
 
 Two cores are kept busy. One persistent helper process sings the whole melody and runs the vocal
-chain, while this process renders the band (FluidSynth and pedalboard run in C, in a thread) and
-writes the MusicXML score; the two halves cost about the same (3-minute song: ~4.8 and ~4.9 CPU-s).
-This process then mixes; while it writes the WAVs and measures key and tempo (~1.7 CPU-s), the
+chain while this process renders the band (3-minute song: ~4.2 and ~4.3 CPU-s); the helper then
+writes the MusicXML score and the MIDI, LRC and JSON files while this process mixes (~1.3 and
+~1.3 CPU-s); while this process writes the WAVs and measures key and tempo (~1.5 CPU-s), the
 helper encodes the MP3 (~1.5 CPU-s). The helper only moves work: band, mix, score, MP3 and measurements are
 the same bytes with or without it. The voice is too, up to espeak-ng, which does not speak a word
 the same way twice (measured: a few samples' length and the noise differ); each process keeps
@@ -123,6 +123,19 @@ def write_score(song: Song, path: Path) -> Path:
     return song.to_musicxml(path)
 
 
+def write_symbolic(song: Song, blueprint: Blueprint | None, out_dir: Path) -> dict[str, Path]:
+    """MIDI with lyrics, LRC, the song's JSON and the blueprint's: the files that need no audio."""
+    files = {"song.mid": song.to_midi(out_dir / "song.mid")}
+    (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
+    files["lyrics.lrc"] = out_dir / "lyrics.lrc"
+    (out_dir / "song.json").write_text(song.to_json(), encoding="utf-8")
+    files["song.json"] = out_dir / "song.json"
+    if blueprint is not None:
+        (out_dir / "blueprint.json").write_text(blueprint.model_dump_json(indent=2), encoding="utf-8")
+        files["blueprint.json"] = out_dir / "blueprint.json"
+    return files
+
+
 def encode_mp3_from_wav(wav: Path, mp3: Path) -> Path:
     """The MP3 of a written WAV: the same 16-bit samples whichever process encodes them."""
     import soundfile
@@ -134,14 +147,17 @@ def encode_mp3_from_wav(wav: Path, mp3: Path) -> Path:
     return mp3
 
 
-def _sing(song: Song, vocals: str, total: int) -> tuple[np.ndarray, np.ndarray]:
-    """The sung melody (mono) and the same through the vocal chain (stereo): one job, so the
-    process that sings also runs the chain and this one only mixes."""
-    from tools.music.mix import vocal_chain
+def _sing(song: Song, vocals: str, total: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """The sung melody through the vocal chain (stereo; None if nothing sounds) and where it
+    sings (`voice_activity`, bit-packed): one job, so the process that sings also runs the chain,
+    and what comes back is 60 MB for a 3-minute song, not 90."""
+    from tools.music.mix import vocal_chain, voice_activity
     from tools.music.voice import sing_song
 
     dry = sing_song(song, voice=vocals, sample_rate=SAMPLE_RATE, total_samples=total)
-    return dry, vocal_chain(dry, SAMPLE_RATE)
+    if not np.any(dry):
+        return None, np.packbits(np.zeros(total, dtype=bool))
+    return vocal_chain(dry, SAMPLE_RATE), np.packbits(voice_activity(dry))
 
 
 def _analysis_signal(wav: Path) -> np.ndarray:
@@ -213,9 +229,11 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
     score_path = out_dir / "song.musicxml"
     with ThreadPoolExecutor(max_workers=2) as threads:
         voice_job = _submit(helper, threads, _sing, song, vocals, total) if sing else None
-        score_job = None
-        if musicxml and not sing and helper is not None:  # an instrumental leaves the helper free
-            score_job = _submit(helper, threads, write_score, song, score_path)
+        score_job = symbolic_job = None
+        if helper is not None:  # after the singing: written while this process mixes
+            if musicxml:
+                score_job = _submit(helper, threads, write_score, song, score_path)
+            symbolic_job = _submit(helper, threads, write_symbolic, song, blueprint, out_dir)
         # The band renders on this thread, with nothing beside it in this process: FluidSynth
         # returns to Python at every note event, and each return waits for the GIL; beside
         # music21 (pure Python) that wait is the 5 ms switch interval, which made a 4 CPU-s band
@@ -225,12 +243,14 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
         if musicxml and score_job is None:
             files["song.musicxml"] = write_score(song, score_path)
             lap("score")
-        dry = wet = None
+        wet = active = None
         if voice_job is not None:
-            dry, wet = _result(voice_job, _sing, song, vocals, total)
+            wet, packed = _result(voice_job, _sing, song, vocals, total)
+            active = np.unpackbits(packed, count=total).view(bool)
             lap("vocals (after band)")
-        mixed = mix_song(band, dry, SAMPLE_RATE, band=band, voice=wet)  # (the dry sum is not needed with band)
-        del dry, wet, band
+        # (the band's dry sum is not needed once the band chain has run)
+        mixed = mix_song(band, None, SAMPLE_RATE, band=band, voice=wet, active=active)
+        del wet, active, band
         lap("mix")
 
         def save(name: str, audio: np.ndarray) -> Path:
@@ -252,15 +272,9 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
             for name, audio in instrument_stems.items():
                 file = f"stem_{name.lower().replace(' ', '_')}.wav"
                 stem_jobs[file] = threads.submit(save, file, audio * gain)
-        files["song.mid"] = song.to_midi(out_dir / "song.mid")
-        (out_dir / "lyrics.lrc").write_text(song.to_lrc(), encoding="utf-8")
-        files["lyrics.lrc"] = out_dir / "lyrics.lrc"
-        (out_dir / "song.json").write_text(song.to_json(), encoding="utf-8")
-        files["song.json"] = out_dir / "song.json"
-        if blueprint is not None:
-            (out_dir / "blueprint.json").write_text(blueprint.model_dump_json(indent=2), encoding="utf-8")
-            files["blueprint.json"] = out_dir / "blueprint.json"
-        lap("symbolic files")
+        if symbolic_job is None:
+            files.update(write_symbolic(song, blueprint, out_dir))
+            lap("symbolic files")
 
         requested = dict(requested or {})
         requested.setdefault("key", song.key)
@@ -284,6 +298,8 @@ def render_song(song: Song, out_dir: Path, *, vocals: str = "female", blueprint:
             lap("check: key")
         for name, job in stem_jobs.items():
             files[name] = job.result()
+        if symbolic_job is not None:
+            files.update(_result(symbolic_job, write_symbolic, song, blueprint, out_dir))
         files["song.mp3"] = _result(mp3_job, encode_mp3_from_wav, out_dir / "song.wav", out_dir / "song.mp3")
         if score_job is not None:
             files["song.musicxml"] = _result(score_job, write_score, song, score_path)
