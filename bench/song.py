@@ -7,9 +7,11 @@ Each configuration runs in a fresh process (so peak RSS is that song's), which f
 (SoundFont, espeak-ng and librosa's JIT load once per process, as in the server; the render
 helper process starts then too) and then makes the song; the table shows min and median of the
 repeats, the CPU seconds the song took (this process and its helper processes: on a shared
-machine wall time is noisy, CPU time much less), the peak RSS of this process and of all its
-processes together, the load average at the start and the CPU steal seen meanwhile. Writes
-example manifests and a spectrogram PNG under bench/out/.
+machine wall time is noisy, CPU time much less), that CPU split as main/helper (render_song keeps
+each side's share near half: on two idle cores the wall time is at least the larger; each run's
+manifest also has this process's CPU per stage, ``timings_cpu_s``), the peak RSS of this
+process and of all its processes together, the load average at the start and the CPU steal seen
+meanwhile. Writes example manifests and a spectrogram PNG under bench/out/.
 """
 
 from __future__ import annotations
@@ -71,19 +73,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process, its reaped children and its live descendants (the helper)."""
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of (this process and its reaped children, its live descendants: the helper)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    mine = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    helpers = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     for pid in _descendants(os.getpid()):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+        helpers += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return mine, helpers
 
 
 def peak_rss_mb() -> tuple[float, float]:
@@ -125,13 +128,16 @@ def one(duration: float, vocals: str, seed: int, out: Path) -> None:
     started = time.perf_counter()
     result = tool.invoke(args, ToolContext(workdir=out / "song"))
     seconds = time.perf_counter() - started
-    cpu = cpu_seconds() - cpu0
+    cpu1 = cpu_seconds()
+    main_cpu, helper_cpu = cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]
     steal1, total1 = steal_ticks()
     manifest = result.data["manifest"]
     rss, rss_all = peak_rss_mb()
-    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "load": load, "warmup": warmup,
+    print(json.dumps({"seconds": seconds, "cpu_s": main_cpu + helper_cpu, "cpu_main_s": main_cpu,
+                      "cpu_helper_s": helper_cpu, "load": load, "warmup": warmup,
                       "audio_s": manifest["duration_s"], "rss_mb": rss, "rss_all_mb": rss_all,
                       "steal": (steal1 - steal0) / max(total1 - total0, 1), "timings": manifest["timings_s"],
+                      "timings_cpu_main": manifest.get("timings_cpu_s"),
                       "warnings": manifest["warnings"]}))
 
 
@@ -193,7 +199,7 @@ def main() -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     rows = []
     print(f"{'song':>6} {'vocals':>7} {'runs':>4} {'min s':>7} {'median s':>8} {'x realtime':>10} {'CPU s':>6} "
-          f"{'RSS MB':>6} {'+helper':>7} {'load':>5} {'steal':>6}")
+          f"{'main/helper':>11} {'RSS MB':>6} {'+helper':>7} {'load':>5} {'steal':>6}")
     for duration in args.durations:
         for vocals in args.vocals:
             runs = []
@@ -211,11 +217,12 @@ def main() -> None:
             rss = max(r["rss_mb"] for r in runs)
             rss_all = max(r["rss_all_mb"] for r in runs)
             cpu = statistics.median(r["cpu_s"] for r in runs)
+            split = f"{statistics.median(r['cpu_main_s'] for r in runs):.1f}/{statistics.median(r['cpu_helper_s'] for r in runs):.1f}"
             load = max(r["load"] for r in runs)
             steal = max(r["steal"] for r in runs)
             rows.append({"duration": duration, "vocals": vocals, "runs": runs})
             print(f"{audio:6.0f} {vocals:>7} {len(runs):4d} {best:7.2f} {median:8.2f} {audio / best:10.1f} {cpu:6.1f} "
-                  f"{rss:6.0f} {rss_all:7.0f} {load:5.1f} {steal:6.1%}", flush=True)
+                  f"{split:>11} {rss:6.0f} {rss_all:7.0f} {load:5.1f} {steal:6.1%}", flush=True)
     (OUT / "bench_song.json").write_text(json.dumps(rows, indent=2))
     if not args.no_examples:
         examples()
