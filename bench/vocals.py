@@ -11,7 +11,8 @@ Tunesmith's own WORLD singer):
   * Tunesmith songs rendered by text_to_song's stages, each composition twice from the same seed:
     sung (female or male voice) and ``vocals none`` (the melody then played by its instrument),
     so a positive and a negative share band, drums, key and tempo.
-  * The sung songs re-mixed from their stems with the voice 6 dB quieter (harder positives).
+  * The sung songs re-mixed from their stems with the voice 6 dB quieter (harder positives), and in
+    HELD-OUT also 12 dB quieter (a stress row; nothing that quiet is fitted on).
   * TUNING only: 24 more ``vocals none`` songs with the melody moved to other GM leads (oboe,
     clarinet, viola, trombone, harmonica, cello, fiddle, GM "voice lead" …; none of HELD-OUT's).
   * music21 corpus pieces rendered with FluidSynth by bench/caption.py (all instrumental), and ten
@@ -59,6 +60,7 @@ CORPUS_SETS = {  # per bench/caption.py's split: no collection in common
                 "nottingham-dataset": 2},
 }
 QUIET_VOICE_DB = -6.0
+FAINT_VOICE_DB = -12.0  # HELD-OUT only: how far below the mix's own level the voice can sink
 CHOIR_PROGRAMS = (52, 53, 54)  # GM choir aahs, voice oohs, synth voice: voice-like, no words
 CHOIR_PIECES = 10
 # TUNING only: instrumental songs with the melody on other GM leads (none of HELD-OUT's presets' leads:
@@ -128,6 +130,10 @@ def song_clips(name: str, cache: Path) -> list[Clip]:
                     clips.append(Clip(ident, "song sung", True, mix, voice))
                     quiet = voice * 10 ** (QUIET_VOICE_DB / 20)
                     clips.append(Clip(ident + "_quiet", f"song sung {QUIET_VOICE_DB:+.0f} dB", True, band + quiet, quiet))
+                    if name == "heldout":  # a stress row, never fitted on
+                        faint = voice * 10 ** (FAINT_VOICE_DB / 20)
+                        clips.append(Clip(ident + "_faint", f"song sung {FAINT_VOICE_DB:+.0f} dB (stress)", True,
+                                          band + faint, faint))
                 else:
                     clips.append(Clip(ident, "song none", False, mix))
     if name == "tuning":
@@ -248,6 +254,10 @@ def report(name: str, clips: list[Clip], p: np.ndarray, threshold: float, cpu: f
     fitted = " (the fit's own clips: see --cv for an honest figure)" if name == "tuning" else ""
     print(f"\n{name}{fitted}: {len(clips)} clips, accuracy {np.mean(said == labels):.3f}, AUC {auc(p, labels):.3f}, "
           f"{cpu / max(minutes, 1e-9):.2f} s CPU per minute of audio")
+    core = np.array(["(stress)" not in c.group for c in clips])
+    if not core.all():
+        print(f"  without the stress row: accuracy {np.mean(said[core] == labels[core]):.3f}, "
+              f"AUC {auc(p[core], labels[core]):.3f}")
     for group in sorted({c.group for c in clips}):
         mask = np.array([c.group == group for c in clips])
         wrong = int((said[mask] != labels[mask]).sum())
