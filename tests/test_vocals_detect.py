@@ -1,6 +1,7 @@
 """Vocal-presence detection on real renders: a Tunesmith song sung and the same composition with
 ``vocals none`` (a preset and seed the model was not fitted on), a corpus chorale rendered with
-FluidSynth (as written, and on GM choir aahs), and inputs too short or silent to judge; the audio caption reports the result."""
+FluidSynth (as written, and on GM choir aahs), and inputs too short or silent to judge; the audio
+caption reports the result."""
 
 from __future__ import annotations
 

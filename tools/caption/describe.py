@@ -110,7 +110,8 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
     if vocals is not None and vocals.get("present") is not None:
         if a.get("source") == "audio":  # an estimate: say how sure it is
             sure = _threshold_word(w["confidence_words"], vocals.get("confidence", 0.0))
-            sentences.append(f"A singing voice is {sure} heard." if vocals["present"] else f"It is {sure} instrumental.")
+            sentences.append(f"A singing voice is {sure} heard." if vocals["present"]
+                             else f"It is {sure} instrumental.")
         else:
             sentences.append("A voice carries the melody." if vocals["present"] else "It is instrumental.")
     chords = a.get("chords", {})

@@ -14,7 +14,7 @@ beats plain MFCCs at rejecting instruments):
 
 A logistic model over the standardised features and their squares (a quadratic boundary encloses
 the region where voices lie, so an instrument unlike any seen in fitting can fall outside it on
-either side; by cross-validation on the tuning set it cut errors from 8 % to 4 %) gives each
+either side; by cross-validation on the tuning set it cut errors from 12 % to 8 %) gives each
 window a probability; the clip's score is the mean of its most vocal windows' probabilities (a
 verse sings, an intro need not). Weights, feature means and scales, the top share and the
 threshold live in ``vocals.json`` beside this module, fitted by ``bench/vocals.py --fit`` on a
