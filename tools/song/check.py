@@ -65,8 +65,8 @@ def analysis_signal(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def measure_key(y: np.ndarray) -> tuple[str, float, str]:
-    """(key, confidence, analyser) of an `analysis_signal`; separate from the tempo so the two can
-    run in two processes."""
+    """(key, confidence, analyser) of an `analysis_signal`; apart from the tempo so a caller can
+    schedule the two separately (render_song runs them between other jobs)."""
     try:
         from tools.music import analysis  # the caption capability's analysers, when present
 
