@@ -100,7 +100,8 @@ def test_top_line_range_ignores_bass_and_rests():
               for i in range(16)]  # G4..B4, resting at 4-5 s
     rest = [NoteEvent(4.0 + i * 0.5, 4.45 + i * 0.5, 48, 0.6) for i in range(2)]  # only chords show through
     bass = [NoteEvent(i * 1.0, i * 1.0 + 0.9, 31 + (i % 2) * 5, 0.7) for i in range(9)]  # G1, C2 throughout
-    rng = _top_line_range(melody + rest + bass)
+    overtone = [NoteEvent(2.0, 2.3, 100, 0.3)]  # an overtone transcribed as a note, five octaves up
+    rng = _top_line_range(melody + rest + bass + overtone)
     assert (rng["lowest"], rng["highest"], rng["semitones"]) == ("G4", "B4", 4)
     assert _top_line_range([]) is None
 

@@ -208,14 +208,15 @@ def _register_words(events) -> str:
 
 
 TOP_LINE_GRID_S = 0.05  # the skyline is sampled every 50 ms
-TOP_LINE_DROP = 12  # a top note an octave below the local top line is a rest in the melody, not melody
+TOP_LINE_DROP = 12  # a top note an octave off the local top line is not melody (a rest, or an overtone)
 
 
 def _top_line_range(events) -> dict | None:
     """Range of the transcription's top line (its skyline), not of every note: a band's bass and
     chords would otherwise span five octaves. Where the top falls an octave below its running
-    median (±2 s) the melody rests and the accompaniment shows through; those moments are dropped,
-    and the 2nd–98th percentiles of what is left bound the range (stray octave errors)."""
+    median (±2 s) the melody rests and the accompaniment shows through; where it jumps an octave
+    above, an overtone was transcribed (overdriven guitar); those moments are dropped, and the
+    2nd–98th percentiles of what is left bound the range."""
     import pretty_midi
     from scipy.ndimage import median_filter
 
@@ -230,7 +231,7 @@ def _top_line_range(events) -> dict | None:
     if not len(top):
         return None
     running = median_filter(top, size=int(4.0 / TOP_LINE_GRID_S) + 1, mode="nearest")
-    line = top[top >= running - TOP_LINE_DROP]
+    line = top[np.abs(top - running) <= TOP_LINE_DROP]
     low, high = (int(round(v)) for v in np.percentile(line, [2, 98]))
     return {"lowest": pretty_midi.note_number_to_name(low), "highest": pretty_midi.note_number_to_name(high),
             "semitones": high - low, "method": "top line of the transcription"}
