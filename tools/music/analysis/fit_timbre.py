@@ -43,7 +43,7 @@ REPORT_SHARES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # candidate share
 REPORT_CONFIDENCES = (0.3, 0.4, 0.5, 0.6)  # candidate least mean probabilities to report a family (below 0.3 a claim is a guess)
 REPORT_BETA = 0.5  # F-beta of the report shares: precision counts double
 RATE = 22050
-SETTINGS = [(48, 0.1, 0), (48, 1.0, 0), (96, 1.0, 0)]  # (hidden units, L2 alpha, tilted copies)
+SETTINGS = [(48, 0.1, 0, 1), (48, 1.0, 0, 1), (48, 0.1, 0, 4), (48, 1.0, 0, 4)]  # (hidden, L2 alpha, tilted copies, members)
 DEFAULT_CACHE = Path(__file__).resolve().parents[3] / "bench" / "out" / "timbre"
 
 
@@ -205,8 +205,12 @@ def _split(clips: list[Clip], seed: int) -> tuple[list[Clip], list[Clip]]:
     return [c for c in clips if c.name.rsplit("_", 1)[0] not in held], [c for c in clips if c.name.rsplit("_", 1)[0] in held]
 
 
-def fit(clips: list[Clip], *, hidden: int = 48, alpha: float = 1e-2, tilt_copies: int = 0, seed: int = 0) -> dict:
-    """Fit the network on 80 % of the songs, thresholds on the rest; the model as timbre.json holds it."""
+def fit(clips: list[Clip], *, hidden: int = 48, alpha: float = 1e-2, tilt_copies: int = 0, members: int = 1,
+        seed: int = 0) -> dict:
+    """Fit the network on 80 % of the songs, thresholds on the rest; the model as timbre.json holds it.
+
+    ``members`` networks from different initialisations are fitted and their logits averaged (an
+    ensemble stored as one network with ``members`` times the hidden units)."""
     from sklearn.neural_network import MLPClassifier
 
     train, valid = _split(clips, seed)
@@ -216,24 +220,36 @@ def fit(clips: list[Clip], *, hidden: int = 48, alpha: float = 1e-2, tilt_copies
         x = np.concatenate([x, _tilted(x, np.random.default_rng(seed), tilt_copies)])
         y = np.concatenate([y] * (tilt_copies + 1))
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    net = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=300, random_state=seed)
-    with warnings.catch_warnings():  # not converging to a sharp optimum is fine: alpha regularises
-        warnings.simplefilter("ignore")
-        net.fit((x - mean) / scale, y)
+    nets = []
+    for k in range(members):
+        net = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=300, random_state=seed + k)
+        with warnings.catch_warnings():  # not converging to a sharp optimum is fine: alpha regularises
+            warnings.simplefilter("ignore")
+            net.fit((x - mean) / scale, y)
+        nets.append(net)
+    # the members' logits averaged: one wider network, the same arithmetic at run time
+    w1 = np.hstack([n.coefs_[0] for n in nets])
+    b1 = np.concatenate([n.intercepts_[0] for n in nets])
+    w2 = np.vstack([n.coefs_[1] for n in nets]) / members
+    b2 = np.mean([n.intercepts_[1] for n in nets], axis=0)
+
+    def predict(f: np.ndarray) -> np.ndarray:
+        hidden_out = np.maximum(((f - mean) / scale) @ w1 + b1, 0.0)
+        return 1.0 / (1.0 + np.exp(-(hidden_out @ w2 + b2)))
+
     xv = np.concatenate([c.features for c in valid])
     yv = np.concatenate([c.labels for c in valid])
-    pv = net.predict_proba((xv - mean) / scale)
+    pv = predict(xv)
     thresholds = [_best_threshold(pv[:, j], yv[:, j]) for j in range(len(OUTPUTS))]
-    report, report_conf = _report_shares(valid, lambda f: net.predict_proba((f - mean) / scale), np.asarray(thresholds))
+    report, report_conf = _report_shares(valid, predict, np.asarray(thresholds))
     r = lambda a: np.round(np.asarray(a, dtype=np.float64), 5).tolist()  # noqa: E731
     return {"_why": "Instrument-family and drum-kit network of tools/music/analysis/timbre.py; written by "
                     "tools/music/analysis/fit_timbre.py (do not edit by hand).",
             "outputs": OUTPUTS, "min_share": MIN_SHARE, "present_db": PRESENT_DB,
             "trained_on": {"clips": len(train), "windows": int(len(x)), "soundfonts": ["FluidR3_GM", "TimGM6mb"],
                            "styles": TUNING_PRESETS, "seeds": list(SETS["tuning"][1]), "hidden": hidden,
-                           "alpha": alpha, "tilt_copies": tilt_copies},
-            "mean": r(mean), "scale": r(scale), "w1": r(net.coefs_[0]), "b1": r(net.intercepts_[0]),
-            "w2": r(net.coefs_[1]), "b2": r(net.intercepts_[1]), "threshold": r(thresholds),
+                           "alpha": alpha, "tilt_copies": tilt_copies, "members": members},
+            "mean": r(mean), "scale": r(scale), "w1": r(w1), "b1": r(b1), "w2": r(w2), "b2": r(b2), "threshold": r(thresholds),
             "report_share": r(report), "report_confidence": r(report_conf)}
 
 
@@ -270,10 +286,10 @@ def main() -> None:
 
     clips = render_set("tuning", None, args.cache) + render_set("tuning", packaged_timgm_soundfont(), args.cache)
     best, best_f1 = None, -1.0
-    for hidden, alpha, tilt in SETTINGS:  # chosen by F1 on tuning songs left out of the fit
-        model = fit(clips, hidden=hidden, alpha=alpha, tilt_copies=tilt)
+    for hidden, alpha, tilt, members in SETTINGS:  # chosen by F1 on tuning songs left out of the fit
+        model = fit(clips, hidden=hidden, alpha=alpha, tilt_copies=tilt, members=members)
         f1 = validation_f1(clips, model)
-        print(f"hidden {hidden:3d} alpha {alpha:6.3f} tilt copies {tilt}: validation macro F1 {f1:.3f}")
+        print(f"hidden {hidden:3d} alpha {alpha:6.3f} tilt copies {tilt} members {members}: validation macro F1 {f1:.3f}")
         if f1 > best_f1:
             best, best_f1 = model, f1
     from tools.music.analysis.timbre import MODEL_PATH
