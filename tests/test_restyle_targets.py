@@ -105,7 +105,11 @@ def test_waltz_is_heard_in_three(restyled):
 def test_jazz_in_minor_from_a_composed_song(restyled):
     case = restyled("composed", "jazz", tempo_bpm=140, mode="minor")  # the song is in C major
     audio = case["audio"]
-    assert _tempo_within(audio["tempo"]["bpm"], 140), audio["tempo"]
+    assert _tempo_within(case["midi"]["tempo"]["bpm"], 140), case["midi"]["tempo"]
+    # A known weakness of the audio tempo estimator, not of the restyle: swing with the hi-hat on 2
+    # and 4 pulses at the half note, and where the melody has few eighths (this song since the
+    # learned melody rhythm, 44b0035) the audio reads the exact half, 70.07 BPM. Half or exact only.
+    assert any(_tempo_within(audio["tempo"]["bpm"], 140 * f) for f in (1.0, 0.5)), audio["tempo"]
     assert case["source"]["key"]["key"] == "C major"
     assert audio["key"]["key"] == "C minor", audio["key"]
     core, allowed = _band_instruments("jazz")
