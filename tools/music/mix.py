@@ -101,9 +101,9 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
     return np.array([np.concatenate([stage.b * stage.passband_gain, stage.a]) for stage in stages], dtype=np.float32)
 
 
-def _k_power(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def k_weighted_power(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Per-sample K-weighted power summed over the channels (their BS.1770 weights are 1), float32:
-    it is only ever summed over blocks, in float64 (`_block_power`)."""
+    it is only ever summed over blocks, in float64 (`block_power`)."""
     from scipy.signal import sosfilt
 
     x = audio[:, None] if audio.ndim == 1 else audio
@@ -116,7 +116,7 @@ def _k_power(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return power
 
 
-def _block_power(power: np.ndarray, block: int, hop: int) -> np.ndarray:
+def block_power(power: np.ndarray, block: int, hop: int) -> np.ndarray:
     """Mean power of every ``block``-sample block, one block every ``hop`` samples.
 
     When a block is four hops (as at 44.1 and 48 kHz), each hop is summed once and every block is
@@ -138,12 +138,12 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     pyloudnorm's K-weighting filters are reused; its per-block Python loop (over a second for a
     three-minute song) is replaced by cumulative sums over 400 ms blocks with 75 % overlap.
     """
-    power_signal = _k_power(audio, sample_rate)
+    power_signal = k_weighted_power(audio, sample_rate)
     block = int(0.4 * sample_rate)
     hop = block // 4
     if power_signal.size < block:
         return float("-inf")
-    power = _block_power(power_signal, block, hop)
+    power = block_power(power_signal, block, hop)
     with np.errstate(divide="ignore"):
         loud = -0.691 + 10 * np.log10(power)
     gated = loud >= -70.0

@@ -1,18 +1,21 @@
 """Loudness (ITU-R BS.1770 / EBU R128): integrated LUFS, true peak and dynamic range.
 
-pyloudnorm gives the K-weighting filters and the integrated measure; loudness range (LRA, the
-spread of 3-second short-term loudness) and the peak-to-loudness ratio are computed here on the
-same K-weighted signal, vectorised, because a caption needs all three at once.
+The measures are the mixer's (`tools.music.mix`: float32 K-weighting by second-order sections,
+block sums, true peak interpolated only around the loudest samples), so what a caption reports is
+what mastering aimed at, and one implementation is kept, not two: the pyloudnorm-based ones here
+took 7 of the 18 s of a 3-minute audio caption (true peak by full 4x resampling 4.9 s). Loudness
+range (LRA: the spread of 3-second short-term loudness) and the peak-to-loudness ratio are
+computed on the same K-weighted power, because a caption needs all three at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
 
 import numpy as np
 
 from tools.music.analysis.signal import check_audio
+from tools.music.mix import block_power, integrated_loudness, k_weighted_power, true_peak
 
 
 @dataclass(frozen=True)
@@ -27,50 +30,28 @@ class Loudness:
 
 def _channels(y: np.ndarray, sr: int) -> np.ndarray:
     y = check_audio(y, sr, min_seconds=0.4)
-    return (y[:, None] if y.ndim == 1 else y).astype(np.float64)
+    return (y[:, None] if y.ndim == 1 else y).astype(np.float32)
 
 
 def integrated_lufs(y: np.ndarray, sr: int) -> float:
     """Integrated, gated loudness in LUFS (−70 LUFS floor for near-silence)."""
-    import pyloudnorm
-
-    value = pyloudnorm.Meter(int(sr)).integrated_loudness(_channels(y, sr))
+    value = integrated_loudness(_channels(y, sr), int(sr))
     return round(float(max(value, -70.0)), 2) if np.isfinite(value) else -70.0
 
 
 def true_peak_dbfs(y: np.ndarray, sr: int) -> float:
-    """True peak in dBFS: the sample peak after 4× oversampling (BS.1770 annex 2), up to 192 kHz."""
-    from scipy.signal import resample_poly
-
-    data = _channels(y, sr)
-    factor = 4 if sr <= 48000 else 2
-    up = resample_poly(data, factor, 1, axis=0)
-    peak = float(np.max(np.abs(up)))
+    """True peak in dBFS: the peak after 4× interpolation (BS.1770 annex 2)."""
+    peak = true_peak(_channels(y, sr))
     return round(float(20 * np.log10(max(peak, 1e-9))), 2)
-
-
-def _k_weighted(data: np.ndarray, sr: int) -> np.ndarray:
-    import pyloudnorm
-
-    meter = pyloudnorm.Meter(int(sr))
-    out = data.copy()
-    for stage in meter._filters.values():  # the BS.1770 pre-filter and RLB high-pass
-        for ch in range(out.shape[1]):
-            out[:, ch] = stage.apply_filter(out[:, ch])
-    return out
 
 
 def loudness_range(y: np.ndarray, sr: int) -> float:
     """EBU Tech 3342 loudness range in LU: 10th–95th percentile of gated 3 s short-term loudness."""
-    data = _channels(y, sr)
-    weighted = _k_weighted(data, sr)
-    power = np.square(weighted).sum(axis=1)  # channel gains are 1 for L and R
+    power = k_weighted_power(_channels(y, sr), int(sr))  # channel gains are 1 for L and R
     window, hop = int(3 * sr), int(sr / 10)
     if len(power) < window:
         window = len(power)
-    csum = np.concatenate([[0.0], np.cumsum(power)])
-    starts = np.arange(0, len(power) - window + 1, hop)
-    ms = (csum[starts + window] - csum[starts]) / window
+    ms = block_power(power, window, hop)
     st = -0.691 + 10 * np.log10(np.maximum(ms, 1e-12))
     st = st[st > -70.0]
     if st.size == 0:
