@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tools.caption.caption import _top_line_range
-from tools.caption.describe import genre
+from tools.caption.describe import confidence_word, genre
 from tools.music.analysis.timbre import estimate_instruments, load_model, window_features
 from tools.music.analysis.transcribe import NoteEvent
 from tools.music.song import Song
@@ -66,7 +66,7 @@ def test_tunesmith_song_has_a_drum_kit_and_its_families(folk_song, folk_audio):
     assert heard.drums is True and heard.drums_confidence > 0.5 and heard.drums_share > 0.5
     found = {f.family for f in heard.families}
     assert {"guitar", "bass"} <= found <= scored  # no family that is not playing
-    assert heard.instruments()[0]["share"] >= heard.instruments()[-1]["share"]
+    assert heard.instruments(confidence_word)[0]["share"] >= heard.instruments(confidence_word)[-1]["share"]
 
 
 def test_solo_piano_has_no_drum_kit(piano_audio):
@@ -74,7 +74,7 @@ def test_solo_piano_has_no_drum_kit(piano_audio):
     assert heard.drums is False and heard.drums_confidence > 0.5
     # struck keyboards: piano and chromatic percussion (celesta, vibraphone) are confused (see the bench)
     assert heard.families and {f.family for f in heard.families} <= {"piano", "chromatic percussion"}
-    entry = heard.instruments()[0]
+    entry = heard.instruments(confidence_word)[0]
     assert entry["name"].startswith(entry["family"] + " (") and 0 < entry["share"] <= 1 and "drum kit" not in entry["name"]
 
 

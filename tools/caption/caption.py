@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.caption import symbolic
-from tools.caption.describe import Caption, compose_text, genre, mood
+from tools.caption.describe import Caption, compose_text, confidence_word, genre, mood
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.theory import parse_key
@@ -179,7 +179,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     song = Song(title=title or "audio", key=key.key, tempo_bpm=tempo.bpm, meter=meter.meter,
                 melody=Track(name="Transcribed", program=0, role="comp", notes=notes))
     heard = estimate_instruments(mono, ANALYSIS_RATE)
-    instruments = heard.instruments() or [{"name": _register_words(events), "share": 1.0, "confidence": 0.3}]
+    instruments = heard.instruments(confidence_word) or [{"name": _register_words(events), "share": 1.0, "confidence": 0.3}]
     return describe_notes(song, source="audio", key_estimate=key,
                           tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512])},
                           meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,

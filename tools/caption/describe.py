@@ -35,6 +35,11 @@ def words() -> dict:
     return json.loads(Path(__file__).with_name("words.json").read_text())
 
 
+def confidence_word(value: float) -> str:
+    """"possibly", "probably" or "clearly": how a caption says how sure an estimate is."""
+    return _threshold_word(words()["confidence_words"], value)
+
+
 def _threshold_word(table: list, value: float) -> str:
     word = table[0][1]
     for bound, name in table:
@@ -109,7 +114,7 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
     vocals = a.get("vocals")
     if vocals is not None and vocals.get("present") is not None:
         if a.get("source") == "audio":  # an estimate: say how sure it is
-            sure = _threshold_word(w["confidence_words"], vocals.get("confidence", 0.0))
+            sure = confidence_word(vocals.get("confidence", 0.0))
             sentences.append(f"A singing voice is {sure} heard." if vocals["present"]
                              else f"It is {sure} instrumental.")
         else:

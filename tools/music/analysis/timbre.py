@@ -35,6 +35,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -75,24 +76,16 @@ class TimbreEstimate:
     windows: int = 0
     reason: str | None = None
 
-    def instruments(self) -> list[dict]:
+    def instruments(self, confidence_word: Callable[[float], str]) -> list[dict]:
         """Caption attribute entries, most present first: family name with a confidence word, share
-        and confidence; the drum kit among them when it plays."""
-        from tools.caption.describe import words  # the confidence words are caption vocabulary
-
-        table = words()["confidence_words"]
+        and confidence; the drum kit among them when it plays. The words are caption vocabulary,
+        so the caption passes them in (analysis imports nothing from the tools above it)."""
         heard = list(self.families)
         if self.drums:
             heard.append(FamilyEstimate("drum kit", self.drums_share, self.drums_confidence))
-        out = []
-        for f in sorted(heard, key=lambda f: -f.share):
-            sure = table[0][1]
-            for bound, word in table:
-                if f.confidence >= bound:
-                    sure = word
-            out.append({"name": f"{f.family} ({sure})", "family": f.family, "share": round(f.share, 2),
-                        "confidence": round(f.confidence, 2), "method": "timbre model (timbre.json)"})
-        return out
+        return [{"name": f"{f.family} ({confidence_word(f.confidence)})", "family": f.family,
+                 "share": round(f.share, 2), "confidence": round(f.confidence, 2),
+                 "method": "timbre model (timbre.json)"} for f in sorted(heard, key=lambda f: -f.share)]
 
     def drums_attribute(self) -> dict:
         """Caption attribute for the drum kit: present (None when undecided), confidence, share."""
