@@ -148,22 +148,3 @@ def test_fresh_processes_render_bit_identical_files(tmp_path):
         outs.append(out)
     for name in ("song.wav", "song.mid", "blueprint.json"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
-
-
-def test_phrase_split_keeps_repeats_together_and_shares_the_work(results):
-    from tools.music.voice import song_syllables, split_phrases
-    from tools.music.voice.singer import group_phrases
-
-    for _, _, result in results:
-        phrases = group_phrases(song_syllables(result.song))
-        local, remote = split_phrases(phrases, 0.6)
-        assert sorted(local + remote) == list(range(len(phrases)))
-        assert (local, remote) == split_phrases(phrases, 0.6)  # a re-render sends the same phrases the same way
-        words = {i: [(s.word, [(round(n.start - p[0].start, 4), round(n.end - p[0].start, 4), n.pitch) for n in s.notes])
-                     for s in p] for i, p in enumerate(phrases)}
-        for i in local:  # a phrase sung on one side is never repeated on the other
-            assert all(words[i] != words[j] for j in remote)
-        if len(phrases) >= 4:
-            seconds = {i: p[-1].end - p[0].start for i, p in enumerate(phrases)}
-            share = sum(seconds[i] for i in remote) / sum(seconds.values())
-            assert 0.25 <= share <= 0.85, share
