@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.caption import symbolic
-from tools.caption.describe import Caption, compose_text, confidence_word, genre, mood
+from tools.caption.describe import Caption, compose_text, confidence_word, genre, mood, onset_rate
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.theory import parse_key
@@ -51,7 +51,8 @@ def _chords(song: Song, notes: list, key_name: str) -> dict:
 
 def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter: dict, duration_s: float,
                    extra: dict | None = None, instruments: list | None = None, vocals: dict | None = None,
-                   focus: str | None = None, drums: dict | None = None, melodic_range: dict | None = None) -> Caption:
+                   focus: str | None = None, drums: dict | None = None, melodic_range: dict | None = None,
+                   onsets_per_s: float | None = None) -> Caption:
     """Shared second half of both paths: everything measured from the notes, then the text.
 
     Audio passes what the notes cannot tell: ``drums`` (the timbre model's verdict, as the
@@ -78,7 +79,11 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
         "note_density_per_s": round(density, 2),
     }
     attributes.update(extra or {})
-    attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], density=density, lufs=lufs)
+    if onsets_per_s is None:
+        onsets_per_s = onset_rate([song.beats_to_seconds(n.start) for n in notes])
+    loudness = (lufs + 30) / 20 if lufs is not None else float(np.mean([n.velocity for n in notes])) / 127
+    attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], onsets_per_s=onsets_per_s,
+                              loudness=loudness)
     if drums is not None:
         attributes["drums"] = drums
     families = [i["family"] for i in attributes["instruments"] if "family" in i] if drums is not None else None
@@ -190,7 +195,25 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
                                               "true_peak_dbfs": loud.true_peak_dbfs,
                                               "loudness_range_lu": loud.loudness_range_lu,
                                               "peak_to_loudness_db": loud.peak_to_loudness_db},
-                                 "title": title, "transcribed_notes": len(events)}, focus=focus)
+                                 "title": title, "transcribed_notes": len(events)}, focus=focus,
+                          onsets_per_s=_signal_onset_rate(mono))
+
+
+def _signal_onset_rate(mono: np.ndarray) -> float:
+    """Attacks per second detected in the signal (SuperFlux), for the mood's energy.
+
+    Not the transcription's notes: basic-pitch splits and doubles notes (a lullaby's 2.4 onsets/s
+    became 3.4 transcribed), while the signal's attacks were within 0.1 /s of the MIDI's on 7 of
+    10 Tunesmith songs (folk 3.88 vs 3.96, ballad 2.53 vs 2.53).
+    """
+    import librosa
+
+    from tools.music.analysis.signal import ANALYSIS_RATE
+    from tools.music.analysis.tempo import HOP, vibrato_free_onsets
+
+    frames = librosa.onset.onset_detect(onset_envelope=vibrato_free_onsets(mono, ANALYSIS_RATE), sr=ANALYSIS_RATE,
+                                        hop_length=HOP)
+    return len(frames) / max(len(mono) / ANALYSIS_RATE, 1e-6)
 
 
 def _register_words(events) -> str:

@@ -48,19 +48,43 @@ def _threshold_word(table: list, value: float) -> str:
     return word
 
 
-def mood(*, tempo_bpm: float, mode: str, density: float, lufs: float | None = None) -> dict:
-    """Energy and valence in 0..1 and their mood words.
+def onset_rate(starts_s: list[float]) -> float:
+    """Distinct note onsets per second (attacks within 50 ms are one event).
 
-    Energy rises with tempo and notes per second (and loudness for audio); valence with the major
-    mode and with tempo. Both are coarse, so the confidence stays modest.
+    Why onsets and not notes: a strummed or block chord is one event to the ear but three to six
+    notes, so notes per second called a strummed folk song "driving" (density 7.7 notes/s).
     """
-    energy = 0.45 * np.clip((tempo_bpm - 60) / 100, 0, 1) + 0.45 * np.clip(density / 8, 0, 1)
-    energy += 0.1 * (np.clip((lufs + 30) / 20, 0, 1) if lufs is not None else 0.5)
-    valence = (0.65 if mode == "major" else 0.3) + 0.25 * np.clip((tempo_bpm - 70) / 90, 0, 1)
-    quadrant = ("high_energy" if energy >= 0.5 else "low_energy") + ("_high_valence" if valence >= 0.5 else "_low_valence")
-    distance = min(abs(energy - 0.5), abs(valence - 0.5))
-    return {"energy": round(float(energy), 2), "valence": round(float(valence), 2),
-            "words": words()["moods"][quadrant], "confidence": round(float(0.4 + distance), 2)}
+    starts = np.sort(np.asarray(starts_s, dtype=float))
+    if starts.size < 2:
+        return 0.0
+    events = 1 + int(np.sum(np.diff(starts) > 0.05))
+    return events / max(float(starts[-1] - starts[0]), 1e-6)
+
+
+def _level(value: float, cuts: list) -> str:
+    return "low" if value < cuts[0] else ("high" if value >= cuts[1] else "mid")
+
+
+def mood(*, tempo_bpm: float, mode: str, onsets_per_s: float, loudness: float) -> dict:
+    """Energy (arousal) and valence in 0..1, and the words of their cell on a 3 x 3 grid.
+
+    Arousal follows tempo, event rate and loudness; valence follows mode first and tempo a little
+    (the cues with the largest effects in Gabrielsson & Lindström's review of music and emotion).
+    ``loudness`` is 0..1: integrated LUFS mapped from −30..−10 for audio, mean MIDI velocity / 127
+    for notes. A 3 x 3 grid instead of four quadrants: a minor song at a moderate pace is
+    "melancholic, wistful", not "tense, driving" as the quadrant split called it. Weights and
+    cuts live in words.json ("mood_model").
+    """
+    model = words()["mood_model"]
+    w = model["energy_weights"]
+    energy = (w["tempo"] * np.clip((tempo_bpm - 60) / 110, 0, 1) + w["onsets"] * np.clip((onsets_per_s - 1) / 7, 0, 1)
+              + w["loudness"] * np.clip(loudness, 0, 1))
+    valence = model["valence_by_mode"].get(mode, 0.45) + model["valence_tempo"] * np.clip((tempo_bpm - 70) / 90, 0, 1)
+    cell = f"{_level(energy, model['energy_cuts'])}_energy_{_level(valence, model['valence_cuts'])}_valence"
+    edges = np.array(model["energy_cuts"] + model["valence_cuts"])
+    distance = float(np.min(np.abs(np.array([energy, energy, valence, valence]) - edges)))
+    return {"energy": round(float(energy), 2), "valence": round(float(valence), 2), "words": words()["moods"][cell],
+            "confidence": round(float(np.clip(0.4 + 2 * distance, 0.4, 0.8)), 2)}
 
 
 def genre(*, texture: str, voices: int, drums: bool, tempo_bpm: float, families: list[str] | None = None,
