@@ -12,6 +12,7 @@ import numpy as np
 
 from tools.caption import symbolic
 from tools.caption.describe import Caption, compose_text, confidence_word, genre, mood, onset_rate
+from tools.caption.genre import guess_genre
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.theory import parse_key
@@ -87,8 +88,11 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
     if drums is not None:
         attributes["drums"] = drums
     families = [i["family"] for i in attributes["instruments"] if "family" in i] if drums is not None else None
-    attributes["genre"] = genre(texture=kind, voices=voices, drums=has_drums, tempo_bpm=tempo["bpm"], families=families,
-                                drums_confidence=drums["confidence"] if drums is not None else 1.0)
+    if source == "symbolic":  # the fitted model reads the kit's parts and the programs a score names
+        attributes["genre"] = guess_genre(song, minor=attributes["key"]["mode"] == "minor")
+    else:  # a transcription has neither: rules over what the audio models heard
+        attributes["genre"] = genre(texture=kind, voices=voices, drums=has_drums, tempo_bpm=tempo["bpm"],
+                                    families=families, drums_confidence=drums["confidence"] if drums is not None else 1.0)
     return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
 
 

@@ -124,7 +124,8 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
     texture = a.get("texture", {}).get("kind", "")
     genre_name = a.get("genre", {}).get("name", "piece")
     mood_words = a.get("mood", {}).get("words", [])[:2]
-    lead = f"A {' and '.join(mood_words)} {genre_name}" if mood_words else f"A {genre_name}"
+    lead = f"{' and '.join(mood_words)} {genre_name}" if mood_words else genre_name
+    lead = ("An " if lead[:1].lower() in "aeiou" else "A ") + lead
     lead += f" in {a['key']['key']}" + f", {a['meter']['meter']} time"
     lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM " \
             f"({_threshold_word(w['tempo_marks'], tempo['bpm'])})."
