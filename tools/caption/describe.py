@@ -116,6 +116,23 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{minutes}:{secs:02d}" if minutes else f"{secs} s"
 
 
+def form_words(form: dict) -> str:
+    """"A (2 bars), B (8), C (4), B, C, D (8); B returns 3 times": lengths where a letter first appears."""
+    seen: set[str] = set()
+    parts = []
+    for section in form.get("sections", []):
+        label = section["label"]
+        if label in seen:
+            parts.append(label)
+        else:
+            parts.append(f"{label} ({section['bars']}{' bars' if not seen else ''})")
+            seen.add(label)
+    counts = {label: sum(s["label"] == label for s in form["sections"]) for label in seen}
+    most = max(sorted(counts), key=lambda label: counts[label]) if counts else None
+    text = ", ".join(parts)
+    return text + (f"; {most} returns {counts[most]} times" if most and counts[most] > 2 else "")
+
+
 def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
     """One paragraph stating the attributes plainly, in a librarian's order; ``focus`` first."""
     tempo = a["tempo"]
@@ -153,7 +170,7 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
         sentences.append(f"The melody spans {rng['lowest']} to {rng['highest']} ({rng['semitones']} semitones).")
     form = a.get("structure")
     if form and form.get("repeats"):
-        sentences.append(f"Its {form['phrase_bars']}-bar phrases form {form['form']}.")
+        sentences.append(f"Its sections run {form_words(form)}.")
     loud = a.get("loudness")
     if loud:
         sentences.append(f"Loudness {loud['integrated_lufs']:.1f} LUFS with {loud['loudness_range_lu']:.1f} LU of dynamic range.")

@@ -106,33 +106,96 @@ def bar_vectors(notes: list, beats_per_bar: float, bars: int) -> np.ndarray:
     return vectors / np.where(norms > 0, norms, 1.0)
 
 
-def structure(notes: list, beats_per_bar: float, *, phrase_bars: int = 4) -> dict | None:
-    """Repeated sections from the self-similarity of 4-bar phrases: letters like "A A B A".
+def _phrase_letters(sim: np.ndarray, starts: list[int], phrase_bars: int, same: float) -> tuple[list[str], int]:
+    """Letters for phrases starting at ``starts`` (a phrase takes the letter of the most similar
+    earlier one at ≥ ``same``) and how many phrases repeat an earlier one."""
+    letters: list[str] = []
+    repeats = 0
+    for index, start in enumerate(starts):
+        scored = [(float(np.mean([sim[start + k, starts[j] + k] for k in range(phrase_bars)])), letters[j])
+                  for j in range(index)]
+        best, letter = max(scored) if scored else (0.0, "")
+        if best >= same:
+            letters.append(letter)
+            repeats += 1
+        else:
+            letters.append(f"p{len(set(letters))}")
+    return letters, repeats
 
-    Two phrases get the same letter when their bar-by-bar pitch-class vectors correlate ≥ 0.9 on
-    average; the confidence is the mean similarity of the matches found (0.5 when none repeat).
+
+def _merge_recurring_pairs(sections: list[dict], max_bars: int) -> list[dict]:
+    """Adjacent phrases that recur together become one section (a verse is two 4-bar phrases).
+
+    The most frequent adjacent pair (at least twice) merges first, up to ``max_bars``; the part
+    before the phrase grid and the part after it never merge.
+    """
+    while True:
+        counts: Counter = Counter(
+            (x["label"], y["label"]) for x, y in zip(sections, sections[1:])
+            if x["grid"] and y["grid"] and x["bars"] + y["bars"] <= max_bars)
+        pairs = [(count, pair) for pair, count in counts.items() if count >= 2]
+        if not pairs:
+            return sections
+        _, (first, second) = max(pairs)
+        merged: list[dict] = []
+        i = 0
+        while i < len(sections):
+            here = sections[i]
+            nxt = sections[i + 1] if i + 1 < len(sections) else None
+            if nxt is not None and (here["label"], nxt["label"]) == (first, second) and here["grid"] and nxt["grid"] \
+                    and here["bars"] + nxt["bars"] <= max_bars:
+                merged.append({"start_bar": here["start_bar"], "bars": here["bars"] + nxt["bars"],
+                               "label": first + "+" + second, "grid": True})
+                i += 2
+            else:
+                merged.append(here)
+                i += 1
+        sections = merged
+
+
+def structure(notes: list, beats_per_bar: float, *, phrase_bars: int = 4, same: float = 0.9,
+              max_section_bars: int = 8) -> dict | None:
+    """Sections and their repeats from the self-similarity of bars: a form like "A B C D B C D E D D F".
+
+    Why this shape: 4-bar phrases counted from the first bar ("A B C D E F G C D …") broke every
+    section after an intro of 2, 6 or 7 bars, and named an 8-bar chorus twice. Here the phrase
+    grid starts at the offset (0–3 bars) where most phrases repeat an earlier one, the bars before
+    it are a section of their own, and phrase pairs that recur together merge into one section.
+    Two phrases are the same when their bar-by-bar pitch-class vectors correlate ≥ ``same`` on
+    average. Against the sections Tunesmith wrote, on 46 songs of all 23 styles (unseen seeds 3
+    and 4): boundary F (±1 bar) 0.470 → 0.667, pairwise label F 0.665 → 0.802. Adding the top
+    line's pitch classes or bar busyness to the similarity did not help (0.63–0.70 / 0.66–0.80 on
+    seeds 1 and 2).
     """
     if not notes:
         return None
     end = max(n.start + n.duration for n in notes)
     bars = int(np.ceil(end / beats_per_bar - 1e-6))
-    phrases = bars // phrase_bars
-    if phrases < 2:
+    if bars < 2 * phrase_bars:
         return None
-    vec = bar_vectors(notes, beats_per_bar, phrases * phrase_bars).reshape(phrases, phrase_bars, 12)
-    letters: list[str] = []
-    sims: list[float] = []
-    for i in range(phrases):
-        best, best_sim = None, 0.0
-        for j in range(i):
-            sim = float(np.mean(np.sum(vec[i] * vec[j], axis=1)))
-            if sim > best_sim:
-                best, best_sim = j, sim
-        if best is not None and best_sim >= 0.9:
-            letters.append(letters[best])
-            sims.append(best_sim)
-        else:
-            letters.append(chr(ord("A") + len(set(letters))) if len(set(letters)) < 26 else "Z")
-    repeated = len(letters) - len(set(letters))
-    return {"form": " ".join(letters), "phrase_bars": phrase_bars, "repeats": repeated,
-            "confidence": round(float(np.mean(sims)) if sims else 0.5, 2)}
+    vectors = bar_vectors(notes, beats_per_bar, bars)
+    sim = vectors @ vectors.T
+    best = None
+    for offset in range(phrase_bars):
+        starts = list(range(offset, bars - phrase_bars + 1, phrase_bars))
+        if len(starts) < 2:
+            continue
+        letters, repeats = _phrase_letters(sim, starts, phrase_bars, same)
+        if best is None or repeats / len(starts) > best[0] + 1e-9:
+            best = (repeats / len(starts), offset, starts, letters)
+    _, offset, starts, letters = best
+    sections = [{"start_bar": 0, "bars": offset, "label": "head", "grid": False}] if offset else []
+    sections += [{"start_bar": start, "bars": phrase_bars, "label": letter, "grid": True}
+                 for start, letter in zip(starts, letters)]
+    grid_end = starts[-1] + phrase_bars
+    if grid_end < bars:
+        sections.append({"start_bar": grid_end, "bars": bars - grid_end, "label": "tail", "grid": False})
+    sections = _merge_recurring_pairs(sections, max_section_bars)
+    names: dict[str, str] = {}
+    for section in sections:  # letters in order of first appearance
+        names.setdefault(section["label"], chr(ord("A") + min(len(names), 25)))
+    out = [{"label": names[s["label"]], "start_bar": s["start_bar"], "bars": s["bars"],
+            "start_beat": round(s["start_bar"] * beats_per_bar, 3)} for s in sections]
+    counts = Counter(s["label"] for s in out)
+    return {"form": " ".join(s["label"] for s in out), "sections": out, "phrase_bars": phrase_bars,
+            "repeats": sum(c - 1 for c in counts.values()), "confidence": round(best[0], 2)}

@@ -1,0 +1,34 @@
+"""The caption's form against the sections Tunesmith wrote: choruses found as one repeated section."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tools.caption import caption_song
+from tools.caption.describe import form_words
+
+
+@pytest.mark.parametrize("genre, seed", [("rock", 21), ("pop", 22), ("country", 23)])
+def test_choruses_start_sections_and_share_a_letter(genre, seed):
+    from tools.song import SongArgs, compose_song, make_blueprint
+
+    song = compose_song(make_blueprint(SongArgs(prompt="a song about a lighthouse", genre=genre, seed=seed,
+                                                vocals="female", duration_s=150)), seed=seed)
+    form = caption_song(song).attributes["structure"]
+    starts = {s["start_bar"]: s["label"] for s in form["sections"]}
+    choruses = [s.start_bar for s in song.sections if s.kind == "chorus"]
+    found = [starts.get(bar) for bar in choruses]
+    assert sum(f is not None for f in found) >= 0.75 * len(choruses), (found, form["form"])
+    letter, count = Counter(f for f in found if f).most_common(1)[0]
+    assert count >= 2, (found, form["form"])
+    # sections tile the song from bar 0, in order
+    bars = [(s["start_bar"], s["bars"]) for s in form["sections"]]
+    assert bars[0][0] == 0 and all(a + n == b for (a, n), (b, _) in zip(bars, bars[1:]))
+
+
+def test_form_words_give_lengths_once():
+    form = {"sections": [{"label": "A", "bars": 2}, {"label": "B", "bars": 8}, {"label": "C", "bars": 8},
+                         {"label": "B", "bars": 8}, {"label": "C", "bars": 8}, {"label": "C", "bars": 8}]}
+    assert form_words(form) == "A (2 bars), B (8), C (8), B, C, C; C returns 3 times"
