@@ -12,7 +12,8 @@ import numpy as np
 
 from tools.caption import symbolic
 from tools.caption.describe import Caption, compose_text, confidence_word, genre, mood, onset_rate
-from tools.caption.genre import guess_genre
+from tools.caption.genre import audio_features, guess_genre, guess_genre_from_audio
+from tools.caption.rhythm_pattern import rhythm_pattern
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.theory import parse_key
@@ -53,7 +54,7 @@ def _chords(song: Song, notes: list, key_name: str) -> dict:
 def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter: dict, duration_s: float,
                    extra: dict | None = None, instruments: list | None = None, vocals: dict | None = None,
                    focus: str | None = None, drums: dict | None = None, melodic_range: dict | None = None,
-                   onsets_per_s: float | None = None) -> Caption:
+                   onsets_per_s: float | None = None, genre_guess: dict | None = None) -> Caption:
     """Shared second half of both paths: everything measured from the notes, then the text.
 
     Audio passes what the notes cannot tell: ``drums`` (the timbre model's verdict, as the
@@ -88,9 +89,11 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
     if drums is not None:
         attributes["drums"] = drums
     families = [i["family"] for i in attributes["instruments"] if "family" in i] if drums is not None else None
-    if source == "symbolic":  # the fitted model reads the kit's parts and the programs a score names
+    if genre_guess is not None:  # audio: the audio model's guess from timbre and the folded beat
+        attributes["genre"] = genre_guess
+    elif source == "symbolic":  # the fitted model reads the kit's parts and the programs a score names
         attributes["genre"] = guess_genre(song, minor=attributes["key"]["mode"] == "minor")
-    else:  # a transcription has neither: rules over what the audio models heard
+    else:  # audio the timbre model could not read: rules over what was heard
         attributes["genre"] = genre(texture=kind, voices=voices, drums=has_drums, tempo_bpm=tempo["bpm"],
                                     families=families, drums_confidence=drums["confidence"] if drums is not None else 1.0)
     return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
@@ -188,6 +191,12 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     song = Song(title=title or "audio", key=key.key, tempo_bpm=tempo.bpm, meter=meter.meter,
                 melody=Track(name="Transcribed", program=0, role="comp", notes=notes))
     heard = estimate_instruments(mono, ANALYSIS_RATE)
+    # attacks counted in the signal, not the transcription's notes: basic-pitch splits and doubles
+    # notes (5.5-6 per second on Tunesmith songs whose MIDI has 2.4-4.5)
+    pattern = rhythm_pattern(mono, ANALYSIS_RATE, tempo.beats)
+    genre_guess = guess_genre_from_audio(audio_features(
+        bpm=tempo.bpm, meter=meter.meter, minor=parse_key(key.key).mode == "minor", onsets_per_s=pattern.onsets_per_s,
+        timbre_probabilities=heard.mean_probabilities, pattern=pattern.features)) if heard.mean_probabilities else None
     instruments = heard.instruments(confidence_word) or [{"name": _register_words(events), "share": 1.0, "confidence": 0.3}]
     return describe_notes(song, source="audio", key_estimate=key,
                           tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512])},
@@ -200,24 +209,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
                                               "loudness_range_lu": loud.loudness_range_lu,
                                               "peak_to_loudness_db": loud.peak_to_loudness_db},
                                  "title": title, "transcribed_notes": len(events)}, focus=focus,
-                          onsets_per_s=_signal_onset_rate(mono))
-
-
-def _signal_onset_rate(mono: np.ndarray) -> float:
-    """Attacks per second detected in the signal (SuperFlux), for the mood's energy.
-
-    Not the transcription's notes: basic-pitch splits and doubles notes (a lullaby's 2.4 onsets/s
-    became 3.4 transcribed), while the signal's attacks were within 0.1 /s of the MIDI's on 7 of
-    10 Tunesmith songs (folk 3.88 vs 3.96, ballad 2.53 vs 2.53).
-    """
-    import librosa
-
-    from tools.music.analysis.signal import ANALYSIS_RATE
-    from tools.music.analysis.tempo import HOP, vibrato_free_onsets
-
-    frames = librosa.onset.onset_detect(onset_envelope=vibrato_free_onsets(mono, ANALYSIS_RATE), sr=ANALYSIS_RATE,
-                                        hop_length=HOP)
-    return len(frames) / max(len(mono) / ANALYSIS_RATE, 1e-6)
+                          onsets_per_s=pattern.onsets_per_s, genre_guess=genre_guess)
 
 
 def _register_words(events) -> str:

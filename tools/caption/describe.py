@@ -116,6 +116,13 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{minutes}:{secs:02d}" if minutes else f"{secs} s"
 
 
+UNSURE_GENRE = 0.4  # below this probability the genre is named as "possibly"
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1].lower() in "aeiou" else "a"
+
+
 def form_words(form: dict) -> str:
     """"A (2 bars), B (8), C (4), B, C, D (8); B returns 3 times": lengths where a letter first appears."""
     seen: set[str] = set()
@@ -139,10 +146,14 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
     w = words()
     sentences = []
     texture = a.get("texture", {}).get("kind", "")
-    genre_name = a.get("genre", {}).get("name", "piece")
+    guess = a.get("genre", {})
+    genre_name = guess.get("name", "piece")
+    unsure = genre_name not in ("piece", "unknown") and guess.get("confidence", 1.0) < UNSURE_GENRE
+    if unsure or genre_name == "unknown":  # say what is known, and the guess as a guess
+        genre_name = "piece" + (f", possibly {_article(genre_name)} {genre_name}," if unsure else "")
     mood_words = a.get("mood", {}).get("words", [])[:2]
     lead = f"{' and '.join(mood_words)} {genre_name}" if mood_words else genre_name
-    lead = ("An " if lead[:1].lower() in "aeiou" else "A ") + lead
+    lead = _article(lead).capitalize() + " " + lead
     lead += f" in {a['key']['key']}" + f", {a['meter']['meter']} time"
     lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM " \
             f"({_threshold_word(w['tempo_marks'], tempo['bpm'])})."

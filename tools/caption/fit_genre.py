@@ -6,6 +6,9 @@ Data, labelled by construction:
 * Tunesmith songs: every style preset composed from neutral and mood-word prompts with seeds
   1..N (sung by either voice or instrumental, 30 or 60 s), each written to MIDI and read back, so
   the features are the ones an uploaded MIDI file gives. Test songs use seeds 101..104.
+* audio (``--audio``): the same presets' songs of seeds 1..6 rendered with FluidR3_GM, 30 s each,
+  tested on seeds 101 and 102 rendered with FluidR3_GM and with TimGM6mb (a SoundFont the fit never
+  heard), plus the corpus renders below;
 * corpus pieces: bench/training_set.py's pieces from the TUNING collections, labelled by
   collection (Bach → chorale, the folk collections → folk tune, Monteverdi → madrigal, Mozart,
   Haydn and Beethoven → classical); every fifth piece is held out for the test.
@@ -98,6 +101,79 @@ def _corpus_rows(cache: Path) -> tuple[list[np.ndarray], list[str], list[str]]:
     return rows, labels, ids
 
 
+AUDIO_SEEDS, AUDIO_TEST_SEEDS, AUDIO_SECONDS, RATE = tuple(range(1, 7)), (101, 102), 30, 22050
+
+
+def audio_row(mono: np.ndarray, sr: int = RATE) -> np.ndarray:
+    """The audio model's features of a mono clip, measured the way caption_audio measures them
+    (the key from the chroma alone: the caption adds the transcription's notes)."""
+    from tools.caption.genre import audio_features
+    from tools.caption.rhythm_pattern import rhythm_pattern
+    from tools.music.analysis import estimate_key_from_audio, estimate_tempo
+    from tools.music.analysis.meter import estimate_meter
+    from tools.music.analysis.timbre import estimate_instruments
+    from tools.music.theory import parse_key
+
+    tempo = estimate_tempo(mono, sr)
+    meter = estimate_meter(mono, sr, bpm=tempo.bpm)
+    minor = parse_key(estimate_key_from_audio(mono, sr).key).mode == "minor"
+    heard = estimate_instruments(mono, sr)
+    pattern = rhythm_pattern(mono, sr, tempo.beats)
+    return audio_features(bpm=tempo.bpm, meter=meter.meter, minor=minor, onsets_per_s=pattern.onsets_per_s,
+                          timbre_probabilities=heard.mean_probabilities, pattern=pattern.features)
+
+
+def _audio_song_rows(seeds: tuple[int, ...], cache: Path, soundfont: Path | None = None
+                     ) -> tuple[list[np.ndarray], list[str]]:
+    """Every preset's songs rendered with FluidSynth (the melody on its own program: no singer),
+    with FluidR3_GM or ``soundfont``."""
+    from tools.music.synth import render_song_audio
+    from tools.song import SongArgs, compose_song, make_blueprint
+    from tools.song.presets import all_presets
+
+    tag = "" if soundfont is None else f"_{Path(soundfont).stem.lower()}"
+    path = cache / f"audio_songs_{min(seeds)}_{max(seeds)}_{len(seeds)}{tag}.npz"
+    if path.exists():
+        data = np.load(path)
+        return list(data["x"]), list(data["y"])
+    rows, labels = [], []
+    for name in sorted(all_presets()):
+        for seed in seeds:
+            rng = random.Random(f"{name}-{seed}")
+            args = SongArgs(prompt=rng.choice(PROMPTS), genre=name, seed=seed,
+                            vocals=rng.choice(("female", "male", "none")), duration_s=AUDIO_SECONDS)
+            audio = render_song_audio(compose_song(make_blueprint(args), seed=seed), sample_rate=RATE,
+                                      soundfont=soundfont)
+            mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+            rows.append(audio_row((mono / max(1e-6, float(np.abs(mono).max())) * 0.8).astype(np.float32)))
+            labels.append(name)
+        print(f"  {name}: {len(rows)} clips", flush=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, x=np.array(rows), y=np.array(labels))
+    return rows, labels
+
+
+def _audio_corpus_rows(cache: Path) -> tuple[list[np.ndarray], list[str]]:
+    """The training set's corpus renders (bench/training_set.py), their first AUDIO_SECONDS."""
+    path = cache / "audio_corpus.npz"
+    if path.exists():
+        data = np.load(path)
+        return list(data["x"]), list(data["y"])
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "bench"))
+    import training_set  # bench/training_set.py
+
+    import caption as bench  # bench/caption.py, importable once bench/ is on the path
+
+    rows, labels = [], []
+    for piece in training_set.training_pieces():
+        y = bench.render(piece, training_set.cache_dir())[: RATE * AUDIO_SECONDS]
+        rows.append(audio_row(y.astype(np.float32)))
+        labels.append(CORPUS_CLASSES[piece.collection])
+    np.savez(path, x=np.array(rows), y=np.array(labels))
+    return rows, labels
+
+
 def _fit(x: np.ndarray, y: list[str], c: float):
     from sklearn.linear_model import LogisticRegression
 
@@ -109,31 +185,18 @@ def _fit(x: np.ndarray, y: list[str], c: float):
     return model, mean, scale
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--cache", type=Path, default=Path(__file__).resolve().parents[2] / "bench" / "out" / "genre")
-    args = parser.parse_args()
-    from tools.config import prepare_environment
+def _split_corpus(rows: list, labels: list) -> tuple[list, list, list, list]:
+    """Every fifth corpus piece is held out for the test."""
+    held = [i % 5 == 4 for i in range(len(rows))]
+    return ([x for x, h in zip(rows, held) if not h], [y for y, h in zip(labels, held) if not h],
+            [x for x, h in zip(rows, held) if h], [y for y, h in zip(labels, held) if h])
 
-    prepare_environment()
-    start = time.perf_counter()
-    seeds = tuple(range(1, args.seeds + 1))
-    train_x, train_y = _song_rows(seeds, args.cache, variant="original")
-    more_x, more_y = _song_rows(seeds, args.cache, variant="reorchestrated")
-    train_x, train_y = train_x + more_x, train_y + more_y
-    test_x, test_y = _song_rows(TEST_SEEDS, args.cache, variant="original")
-    other_x, other_y = _song_rows(TEST_SEEDS, args.cache, variant="reorchestrated")
-    corpus_x, corpus_y, corpus_ids = _corpus_rows(args.cache)
-    held = [i % 5 == 4 for i in range(len(corpus_x))]
-    train_x += [x for x, h in zip(corpus_x, held) if not h]
-    train_y += [y for y, h in zip(corpus_y, held) if not h]
-    test_x += [x for x, h in zip(corpus_x, held) if h]
-    test_y += [y for y, h in zip(corpus_y, held) if h]
+
+def fit_and_write(train_x: list, train_y: list, test_x: list, test_y: list, path: Path, about: dict,
+                  extra_tests: dict[str, tuple[list, list]] | None = None) -> None:
+    """Pick the L2 strength on every fourth training row, fit on all, report the test, write ``path``."""
     x, y = np.array(train_x), list(train_y)
-    print(f"{len(x)} training rows, {len(test_x)} test rows, {x.shape[1]} features "
-          f"({time.perf_counter() - start:.0f} s to build)")
-    # the L2 strength: every fourth training row validates
+    print(f"{len(x)} training rows, {len(test_x)} test rows, {x.shape[1]} features")
     fold = np.arange(len(x)) % 4 == 3
     best_c, best_acc = C_GRID[0], -1.0
     for c in C_GRID:
@@ -145,26 +208,60 @@ def main() -> None:
     model, mean, scale = _fit(x, y, best_c)
     predicted = model.predict((np.array(test_x) - mean) / scale)
     truth = np.array(test_y)
-    accuracy = float(np.mean(predicted == truth))
-    print(f"test accuracy {accuracy:.3f} (C={best_c}) on unseen seeds {TEST_SEEDS} and every fifth corpus piece")
+    fit = {"C": best_c, "train_rows": len(x), "test_rows": len(test_x),
+           "test_accuracy": round(float(np.mean(predicted == truth)), 3), **about}
+    print(f"test accuracy {fit['test_accuracy']:.3f} (C={best_c}) on unseen seeds and every fifth corpus piece")
     for name in sorted(set(test_y)):
         mask = truth == name
         wrong = Counter(predicted[mask & (predicted != truth)])
         print(f"  {name:<14} {np.mean(predicted[mask] == name):.2f} (n={mask.sum()})"
               + (f"  confused with {dict(wrong)}" if wrong else ""))
-    swapped = model.predict((np.array(other_x) - mean) / scale)
-    reorchestrated = float(np.mean(swapped == np.array(other_y)))
-    print(f"test accuracy {reorchestrated:.3f} on the same unseen songs re-orchestrated (rhythm and harmony only)")
-    MODEL_PATH.write_text(json.dumps({
-        "_why": "Fitted by tools/caption/fit_genre.py (see its docstring); features from genre.symbolic_features.",
+    for label, (other_x, other_y) in (extra_tests or {}).items():
+        fit[f"test_accuracy_{label}"] = round(float(np.mean(
+            model.predict((np.array(other_x) - mean) / scale) == np.array(other_y))), 3)
+        print(f"test accuracy {fit[f'test_accuracy_{label}']:.3f} on the unseen songs {label}")
+    path.write_text(json.dumps({
+        "_why": "Fitted by tools/caption/fit_genre.py (see its docstring).",
         "classes": list(model.classes_),
         "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
-        "weights": model.coef_.round(5).tolist(), "bias": model.intercept_.round(5).tolist(),
-        "fit": {"C": best_c, "train_rows": len(x), "test_rows": len(test_x), "test_accuracy": round(accuracy, 3),
-                "test_accuracy_reorchestrated": round(reorchestrated, 3),
-                "song_seeds": args.seeds, "test_seeds": list(TEST_SEEDS)},
+        "weights": model.coef_.round(5).tolist(), "bias": model.intercept_.round(5).tolist(), "fit": fit,
     }, indent=1) + "\n")
-    print(f"wrote {MODEL_PATH} in {time.perf_counter() - start:.0f} s")
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--audio", action="store_true", help="fit the audio model (genre_audio.json) instead")
+    parser.add_argument("--cache", type=Path, default=Path(__file__).resolve().parents[2] / "bench" / "out" / "genre")
+    args = parser.parse_args()
+    from tools.config import prepare_environment
+    from tools.caption.genre import AUDIO_MODEL_PATH
+
+    prepare_environment()
+    start = time.perf_counter()
+    if args.audio:
+        train_x, train_y = _audio_song_rows(AUDIO_SEEDS, args.cache)
+        test_x, test_y = _audio_song_rows(AUDIO_TEST_SEEDS, args.cache)
+        cx, cy, hx, hy = _split_corpus(*_audio_corpus_rows(args.cache))
+        from tools.music.resources import packaged_timgm_soundfont
+
+        other_font = packaged_timgm_soundfont()  # never heard in the fit: how far the model carries
+        extra = {"timgm6mb": _audio_song_rows(AUDIO_TEST_SEEDS, args.cache, other_font)} if other_font else {}
+        print(f"features measured in {time.perf_counter() - start:.0f} s")
+        fit_and_write(train_x + cx, train_y + cy, test_x + hx, test_y + hy, AUDIO_MODEL_PATH,
+                      {"song_seeds": list(AUDIO_SEEDS), "test_seeds": list(AUDIO_TEST_SEEDS),
+                       "seconds": AUDIO_SECONDS, "soundfont": "FluidR3_GM"}, extra)
+        return
+    seeds = tuple(range(1, args.seeds + 1))
+    train_x, train_y = _song_rows(seeds, args.cache, variant="original")
+    more_x, more_y = _song_rows(seeds, args.cache, variant="reorchestrated")
+    test_x, test_y = _song_rows(TEST_SEEDS, args.cache, variant="original")
+    other = _song_rows(TEST_SEEDS, args.cache, variant="reorchestrated")
+    cx, cy, hx, hy = _split_corpus(*_corpus_rows(args.cache)[:2])
+    print(f"features measured in {time.perf_counter() - start:.0f} s")
+    fit_and_write(train_x + more_x + cx, train_y + more_y + cy, test_x + hx, test_y + hy, MODEL_PATH,
+                  {"song_seeds": args.seeds, "test_seeds": list(TEST_SEEDS)}, {"reorchestrated": other})
 
 
 if __name__ == "__main__":

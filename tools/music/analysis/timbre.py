@@ -75,6 +75,7 @@ class TimbreEstimate:
     drums_share: float = 0.0
     windows: int = 0
     reason: str | None = None
+    mean_probabilities: tuple[float, ...] = ()  # per output (families, then the kit), over all windows
 
     def instruments(self, confidence_word: Callable[[float], str]) -> list[dict]:
         """Caption attribute entries, most present first: family name with a confidence word, share
@@ -228,7 +229,8 @@ def summarise(probabilities: np.ndarray, model: dict | None = None) -> TimbreEst
             families.append(FamilyEstimate(name, float(share[j]), conf))
     families.sort(key=lambda f: (-f.share, -f.confidence))
     return TimbreEstimate(families=families, drums=drums, drums_confidence=drums_conf, drums_share=drums_share,
-                          windows=len(probabilities))
+                          windows=len(probabilities),
+                          mean_probabilities=tuple(float(v) for v in probabilities.mean(axis=0)))
 
 
 def estimate_instruments(y: np.ndarray, sr: int) -> TimbreEstimate:
