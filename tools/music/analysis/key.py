@@ -4,6 +4,12 @@ Why this shape: on FluidSynth renders of corpus pieces the key *profile* mattere
 chroma (FACTS.md: Krumhansl–Kessler 11/20, Temperley 18/20, Albrecht–Shanahan 17/20), and
 Temperley's minor profile punishes pop's flat seventh where Albrecht–Shanahan does not. So both
 profiles vote: the score of a key is the mean of its correlations under the two profiles.
+
+A learned alternative, ``method="ranker"`` (key_ranker.py, weights from fit_key.py), is not the
+default: it wins on the bench's TUNING set and loses on HELDOUT (bench/caption.py, 90 s cuts,
+exact): notes 0.895 → 0.930 tuning but 0.839 → 0.742 held-out; audio 0.860 → 0.895 tuning but
+0.806 → 0.581 held-out. Its training pieces come from the tuning collections (mostly folk tunes
+and chorales), and Renaissance polyphony and romantic excerpts do not look like them.
 """
 
 from __future__ import annotations
@@ -162,23 +168,46 @@ def opening_bass_pitch_class(notes: list[_NoteLike]) -> int | None:
     return int(min((n for n in timed if float(n.start) <= first + 1e-6), key=lambda n: n.pitch).pitch) % 12
 
 
-def estimate_key_from_notes(notes: Iterable[_NoteLike], *, profiles: Iterable[str] = DEFAULT_PROFILES,
-                            use_opening: bool = True, use_final: bool = False,
-                            signature: int | None = None) -> KeyEstimate:
+def ranked_estimate(probabilities: np.ndarray) -> KeyEstimate:
+    """A KeyEstimate from the key ranker's softmax over key_ranker.CANDIDATES (confidence: the top probability)."""
+    from tools.music.analysis.key_ranker import CANDIDATES
+
+    order = np.argsort(-probabilities)
+    name = lambda i: str(parse_key(f"{pc_name(CANDIDATES[i][0])} {CANDIDATES[i][1]}"))  # noqa: E731
+    top = float(probabilities[order[0]])
+    return KeyEstimate(key=name(order[0]), confidence=round(top, 3), score=round(top, 4),
+                       candidates=tuple((name(i), round(float(probabilities[i]), 4)) for i in order[:5]))
+
+
+def estimate_key_from_notes(notes: Iterable[_NoteLike], *, method: str = "profile",
+                            profiles: Iterable[str] = DEFAULT_PROFILES, use_opening: bool = True,
+                            use_final: bool = False, signature: int | None = None) -> KeyEstimate:
     """Key of a set of pitched notes (anything with ``pitch``, ``start`` and ``duration``).
 
-    ``use_opening`` adds the opening-bass evidence (see OPENING_BASS_BONUS). ``use_final`` adds
-    the final-bass evidence; off by default because the bench's pieces are cut at 90 s, so a third
-    of them end mid-phrase: there it lowered exact accuracy (0.877 / 0.742 → 0.860 / 0.742 at the
-    bonus of 0.08), and a caller cannot tell an excerpt from a whole piece.
+    ``method="profile"`` (the default) is the profile correlation with hand-set bonuses, where
+    ``profiles``, ``use_opening`` (see OPENING_BASS_BONUS) and ``use_final`` apply.
+    ``method="ranker"`` scores the 24 keys with the learned ranker of key_ranker.py instead (not
+    the default: see the module docstring); with ``signature`` it uses the ranker fitted with the
+    key signature as one more feature. ``use_final`` is off because the bench's
+    pieces are cut at 90 s, so a third of them end mid-phrase: it lowered exact accuracy
+    (0.877 / 0.742 → 0.860 / 0.742 at the bonus of 0.08), and a caller cannot tell an excerpt
+    from a whole piece.
 
     Raises:
-        TunesmithError: no notes.
+        TunesmithError: no notes, or an unknown method.
     """
     notes = list(notes)
     hist = pitch_class_histogram(notes)
     if hist.sum() <= 0:
         raise TunesmithError("There are no pitched notes to find a key in")
+    if method == "ranker":
+        from tools.music.analysis.key_ranker import candidate_features, evidence_from_notes, load_ranker
+
+        ranker = load_ranker("notes" if signature is None else "notes_signature")
+        evidence = evidence_from_notes([n for n in notes if float(n.duration) > 0], signature=signature)
+        return ranked_estimate(ranker.probabilities(candidate_features(evidence, with_signature=ranker.with_signature)))
+    if method != "profile":
+        raise TunesmithError(f"Unknown key method {method!r}; use 'ranker' or 'profile'")
     final = final_bass_pitch_class(notes) if use_final else None
     opening = opening_bass_pitch_class(notes) if use_opening else None
     return key_from_profile(hist, profiles, final_bass_pc=final, opening_bass_pc=opening, signature=signature)
@@ -244,15 +273,29 @@ def final_bass_from_audio(y: np.ndarray, sr: int, *, seconds: float = FINAL_SECO
     return (lowest + 24) % 12  # bin 0 is C1 (MIDI 24)
 
 
-def estimate_key_from_audio(y: np.ndarray, sr: int, *, profiles: Iterable[str] = DEFAULT_PROFILES,
-                            use_final: bool = True) -> KeyEstimate:
+def estimate_key_from_audio(y: np.ndarray, sr: int, *, method: str = "profile",
+                            profiles: Iterable[str] = DEFAULT_PROFILES, use_final: bool = True) -> KeyEstimate:
     """Key of an audio signal (mono or frames × channels, any rate) from its CQT chroma.
 
+    ``method="profile"`` (the default) is the profile correlation plus FINAL_BASS_BONUS
+    (``profiles`` and ``use_final`` apply there only); ``method="ranker"`` scores the 24 keys with
+    the learned audio ranker of key_ranker.py (chroma overall, in the bass register, over the first
+    and last seconds, the final and opening bass), not the default: see the module docstring.
+
     Raises:
-        TunesmithError: silent, too short or malformed audio.
+        TunesmithError: silent, too short or malformed audio, or an unknown method.
     """
     from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
 
     mono = to_mono(y, sr)
+    if method == "ranker":
+        from tools.music.analysis.key_ranker import audio_candidate_features, evidence_from_audio, load_ranker
+
+        evidence = evidence_from_audio(mono, ANALYSIS_RATE)
+        if not np.any(evidence.hists["chroma"]):
+            raise TunesmithError("There is no pitch content to find a key in")
+        return ranked_estimate(load_ranker("audio").probabilities(audio_candidate_features(evidence)))
+    if method != "profile":
+        raise TunesmithError(f"Unknown key method {method!r}; use 'ranker' or 'profile'")
     final = final_bass_from_audio(mono, ANALYSIS_RATE) if use_final else None
     return key_from_profile(chroma_profile(mono, ANALYSIS_RATE), profiles, final_bass_pc=final)
