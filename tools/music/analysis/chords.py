@@ -30,19 +30,30 @@ class TimedChord:
     confidence: float
 
 
-def _weights(notes, start: float, end: float) -> tuple[np.ndarray, int | None]:
-    weights = np.zeros(12)
-    bass_pitch, bass_weight = None, 0.0
-    for n in notes:
-        overlap = min(n.start + n.duration, end) - max(n.start, start)
-        if overlap <= 0:
-            continue
-        weights[n.pitch % 12] += overlap
-    low = [n for n in notes if min(n.start + n.duration, end) - max(n.start, start) > 0]
-    if low:
-        lowest = min(low, key=lambda n: (n.pitch, -n.duration))
-        bass_pitch, bass_weight = lowest.pitch % 12, 1.0
-    return weights, bass_pitch if bass_weight else None
+def _weights(notes: "_Notes", start: float, end: float) -> tuple[np.ndarray, int | None]:
+    """Sounding duration per pitch class in [start, end) and the lowest sounding pitch class.
+
+    On arrays: looping over every note for every bar and half-bar took 1.9 of a 3-minute
+    caption's 15 s (3,000 transcribed notes × 300 spans).
+    """
+    overlap = np.minimum(notes.ends, end) - np.maximum(notes.starts, start)
+    sounding = overlap > 0
+    if not sounding.any():
+        return np.zeros(12), None
+    weights = np.bincount(notes.pitches[sounding] % 12, weights=overlap[sounding], minlength=12)
+    # the lowest note; among equal pitches the longest (lexsort: last key first)
+    lowest = np.lexsort((-notes.durations[sounding], notes.pitches[sounding]))[0]
+    return weights, int(notes.pitches[sounding][lowest] % 12)
+
+
+class _Notes:
+    """Note starts, ends, pitches and durations as arrays, in the notes' order."""
+
+    def __init__(self, notes: list) -> None:
+        self.starts = np.array([float(n.start) for n in notes])
+        self.durations = np.array([float(n.duration) for n in notes])
+        self.ends = self.starts + self.durations
+        self.pitches = np.array([int(n.pitch) for n in notes])
 
 
 def best_chord(weights: np.ndarray, bass: int | None) -> tuple[int, str, float]:
@@ -90,10 +101,11 @@ def estimate_chords(notes: Iterable, *, key: Key, beats_per_bar: float, total_be
         total_beats: the end of the music (default: the last note's end).
         split_bars: try two chords per bar when the halves fit different chords better.
     """
-    notes = [n for n in notes if n.duration > 0]
-    if not notes:
+    listed = [n for n in notes if n.duration > 0]
+    if not listed:
         return []
-    end = total_beats if total_beats is not None else max(n.start + n.duration for n in notes)
+    end = total_beats if total_beats is not None else max(n.start + n.duration for n in listed)
+    notes = _Notes(listed)
     spans: list[tuple[float, float, int, str, float]] = []
     bar_start = 0.0
     while bar_start < end - 1e-6:
