@@ -1,7 +1,7 @@
 """Caption benchmark: render music21 corpus pieces with FluidSynth and score what we measure.
 
     .venv/bin/python bench/caption.py [--set tuning|heldout|both] [--per-collection N] [--seconds 30]
-                                      [--no-audio] [--no-symbolic] [--full] [--verbose]
+                                      [--no-audio] [--no-symbolic] [--full] [--verbose] [--ranker]
 
 Two disjoint sets: TUNING (the collections the estimators' constants were chosen on) and HELDOUT
 (other collections and composers, never looked at while tuning). Both are reported separately;
@@ -284,7 +284,7 @@ def chord_accuracy(ref: dict[int, tuple[int, str]], timeline: list, beat_scale: 
     return hits, total
 
 
-def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: bool) -> dict:
+def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: bool, ranker: bool = False) -> dict:
     """Everything the bench scores for one piece, as one row (no hints from the truth are given)."""
     from tools.music import analysis
     from tools.music.analysis.meter import estimate_meter
@@ -297,6 +297,8 @@ def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: boo
         row["audio_seconds"] = len(y) / RENDER_RATE
         start = time.perf_counter()
         row["audio_key"] = analysis.estimate_key_from_audio(y, RENDER_RATE).key
+        if ranker:
+            row["audio_key_ranker"] = analysis.estimate_key_from_audio(y, RENDER_RATE, method="ranker").key
         tempo = analysis.estimate_tempo(y, RENDER_RATE)
         row["audio_tempo"] = tempo.bpm
         row["audio_meter"] = estimate_meter(y, RENDER_RATE, bpm=tempo.bpm).meter
@@ -320,6 +322,8 @@ def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: boo
         notes = [n for t in piece.song.all_tracks() if not t.is_drum for n in t.notes]
         row["sym_key"] = analysis.estimate_key_from_notes(notes).key
         row["sym_key_signed"] = analysis.estimate_key_from_notes(notes, signature=piece.signature).key
+        if ranker:
+            row["sym_key_ranker"] = analysis.estimate_key_from_notes(notes, method="ranker").key
         if len(ref) >= 8:
             row["sym_chords"] = chord_accuracy(ref, caption_song(piece.song).attributes["chords"]["timeline"])
     return row
@@ -355,6 +359,7 @@ def report(rows: list[dict], label: str, *, verbose: bool) -> None:
             print(f"{name:<34} acc   {ok:6.3f}   duple/triple {grouping:6.3f}")
 
     key_line("audio_key", "audio key (chroma)")
+    key_line("audio_key_ranker", "audio key (ranker, opt-in)")
     tempo_line("audio_tempo", "audio tempo")
     meter_line("audio_meter", "audio meter (bar, grouping)")
     key_line("cap_key", "audio caption key (chroma+notes)")
@@ -366,6 +371,7 @@ def report(rows: list[dict], label: str, *, verbose: bool) -> None:
               f"/{len(vocal)}")
     key_line("sym_key", "symbolic key (notes only)")
     key_line("sym_key_signed", "symbolic key (+ key signature)")
+    key_line("sym_key_ranker", "symbolic key (ranker, opt-in)")
     for field, name in (("audio_chords", "audio chords vs music21"), ("sym_chords", "symbolic chords vs music21")):
         pairs = [r[field] for r in rows if field in r]
         if pairs:
@@ -395,6 +401,7 @@ def main() -> None:
     parser.add_argument("--no-audio", action="store_true")
     parser.add_argument("--no-symbolic", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--ranker", action="store_true", help="also score the opt-in learned key ranker (key_ranker.py)")
     parser.add_argument("--full", action="store_true", help="also run the whole audio caption (transcription, "
                                                             "chords, combined key) and time a 3-minute file")
     args = parser.parse_args()
@@ -413,7 +420,8 @@ def main() -> None:
         first = first or pieces
         rows = []
         for piece in pieces:
-            rows.append(measure(piece, cache, audio=not args.no_audio, symbolic=not args.no_symbolic, full=args.full))
+            rows.append(measure(piece, cache, audio=not args.no_audio, symbolic=not args.no_symbolic, full=args.full,
+                                ranker=args.ranker))
             if args.verbose:
                 print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in rows[-1].items()})
         report(rows, name, verbose=args.verbose)
