@@ -32,3 +32,4 @@ def test_form_words_give_lengths_once():
     form = {"sections": [{"label": "A", "bars": 2}, {"label": "B", "bars": 8}, {"label": "C", "bars": 8},
                          {"label": "B", "bars": 8}, {"label": "C", "bars": 8}, {"label": "C", "bars": 8}]}
     assert form_words(form) == "A (2 bars), B (8), C (8), B, C, C; C returns 3 times"
+    assert form_words({"sections": [{"label": "A", "bars": 1}, {"label": "B", "bars": 4}]}) == "A (1 bar), B (4)"

@@ -132,7 +132,8 @@ def form_words(form: dict) -> str:
         if label in seen:
             parts.append(label)
         else:
-            parts.append(f"{label} ({section['bars']}{' bars' if not seen else ''})")
+            unit = (' bar' if section['bars'] == 1 else ' bars') if not seen else ''
+            parts.append(f"{label} ({section['bars']}{unit})")
             seen.add(label)
     counts = {label: sum(s["label"] == label for s in form["sections"]) for label in seen}
     most = max(sorted(counts), key=lambda label: counts[label]) if counts else None
