@@ -156,3 +156,17 @@ def test_bad_rate_and_empty_notes():
         analysis.integrated_lufs(np.ones(SR, dtype=np.float32), 0)
     with pytest.raises(TunesmithError, match="no pitched notes"):
         analysis.estimate_key_from_notes([])
+
+
+@pytest.mark.parametrize("genre, meter", [("rock", "4/4"), ("punk", "4/4"), ("edm", "4/4"), ("waltz", "3/4")])
+def test_meter_of_rendered_songs(genre, meter):
+    """Backbeat styles read 4/4, not 2/4 (DUPLE_BAR_PRIOR), and a waltz stays 3/4 (seed 977: unseen)."""
+    from tools.music.analysis.meter import estimate_meter
+    from tools.music.synth import render_song_audio
+    from tools.song import SongArgs, compose_song, make_blueprint
+
+    song = compose_song(make_blueprint(SongArgs(prompt="a song about the market", genre=genre, seed=977,
+                                                vocals="none", duration_s=30)), seed=977)
+    audio = render_song_audio(song, sample_rate=SR)
+    assert song.meter == meter
+    assert estimate_meter(audio, SR, bpm=analysis.estimate_tempo(audio, SR).bpm).meter == meter
