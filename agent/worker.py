@@ -23,8 +23,11 @@ _stores: dict[str, Any] = {}
 
 
 def _initialise(progress_queue: Any) -> None:
+    from tools.lifetime import exit_with_parent
+
     global _progress_queue
     _progress_queue = progress_queue
+    exit_with_parent()  # a killed server leaves no 1 GB orphan behind
 
 
 def _warm_up() -> list[str]:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.lifetime import exit_with_parent
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 from tools.music.synth import SAMPLE_RATE, render_track
@@ -83,7 +84,7 @@ def helper_pool() -> ProcessPoolExecutor | None:
             main = sys.modules["__main__"]
             sys.modules["__main__"] = types.ModuleType("__main__")
             try:
-                pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=exit_with_parent)
                 pool.submit(int).result()  # starts the worker now, while __main__ is the empty one
             except (OSError, RuntimeError, BrokenProcessPool) as error:
                 log.warning("render helper process unavailable (%s): rendering in one process", error)
