@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HOP = 512
-N_MELS = 128
+from tools.music.analysis.tempo import HOP  # the tempo module's SuperFlux frames
+
+N_MELS = 128  # superflux_mel_db's bands
 BAND_EDGES_HZ = (150.0, 2500.0)
 BEAT_PHASES = 12
 SPAN_BEATS = 4
@@ -48,9 +49,10 @@ def rhythm_pattern(mono: np.ndarray, sr: int, beats_s: tuple[float, ...] | list[
     """The pattern of checked mono audio at ``sr``, folded on the given beat times (seconds)."""
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=mono, sr=sr, hop_length=HOP, n_mels=N_MELS, fmin=27.5, fmax=sr / 2)
-    db = librosa.power_to_db(mel)
-    flux = librosa.onset.onset_strength(S=db, sr=sr, hop_length=HOP, lag=2, max_size=3)
+    from tools.music.analysis.tempo import power_spectrogram, superflux, superflux_mel_db
+
+    db = superflux_mel_db(power_spectrogram(mono), sr)
+    flux = superflux(db, sr)
     frames = librosa.onset.onset_detect(onset_envelope=flux, sr=sr, hop_length=HOP)
     onsets_per_s = len(frames) / max(len(mono) / sr, 1e-6)
     freqs = librosa.mel_frequencies(n_mels=N_MELS, fmin=27.5, fmax=sr / 2)

@@ -138,34 +138,35 @@ def _at(acf: np.ndarray, lag: float) -> float:
     return float(acf[lo : hi + 1].max())
 
 
-def _power(mono: np.ndarray) -> np.ndarray:
+def power_spectrogram(mono: np.ndarray) -> np.ndarray:
     import librosa
 
     return np.abs(librosa.stft(mono, n_fft=N_FFT, hop_length=HOP)) ** 2
 
 
-def _superflux(power: np.ndarray, sr: int) -> np.ndarray:
+def superflux_mel_db(power: np.ndarray, sr: int) -> np.ndarray:
+    """The log-mel spectrogram SuperFlux differences (128 bands from 27.5 Hz) of a `power_spectrogram`."""
+    import librosa
+
+    return librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr, n_mels=128, fmin=27.5, fmax=sr / 2))
+
+
+def superflux(mel_db: np.ndarray, sr: int) -> np.ndarray:
     """SuperFlux onset strength (Böck & Widmer 2013): spectral flux after a max filter across
     frequency, so a vibrato's pitch wobble (5–6 Hz) does not read as notes."""
     import librosa
 
-    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=128, fmin=27.5, fmax=sr / 2)
-    return librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sr, hop_length=HOP, lag=2, max_size=3)
-
-
-def vibrato_free_onsets(mono: np.ndarray, sr: int) -> np.ndarray:
-    """The SuperFlux onset envelope of mono audio (frames of HOP samples)."""
-    return _superflux(_power(mono), sr)
+    return librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP, lag=2, max_size=3)
 
 
 def tempo_evidence(mono: np.ndarray, sr: int) -> TempoEvidence:
     """Both onset envelopes from one power spectrogram (one STFT, two mel projections)."""
     import librosa
 
-    power = _power(mono)
+    power = power_spectrogram(mono)
     plain = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr, n_mels=128))
     onset = librosa.onset.onset_strength(S=plain, sr=sr, hop_length=HOP)
-    flux = _superflux(power, sr)
+    flux = superflux(superflux_mel_db(power, sr), sr)
     return TempoEvidence(onset=onset.astype(np.float32), flux=flux.astype(np.float32), fps=sr / HOP,
                          bright=_bright_share(plain, sr))
 
