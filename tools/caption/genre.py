@@ -126,7 +126,7 @@ def symbolic_features(song: Song, *, minor: bool) -> np.ndarray:
     return np.asarray(features, dtype=float)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)  # the score model and the audio model
 def load_model(path: Path = MODEL_PATH) -> dict:
     model = json.loads(path.read_text(encoding="utf-8"))
     for name in ("mean", "scale", "weights", "bias"):
@@ -144,16 +144,21 @@ def genre_probabilities(features: np.ndarray, model: dict | None = None) -> dict
     return {name: float(v) for name, v in zip(model["classes"], p)}
 
 
-def guess_genre(song: Song, *, minor: bool) -> dict:
-    """The attribute a caption reports: the likeliest genre, its probability, and the runners-up."""
+def _attribute(probabilities: dict[str, float]) -> dict:
+    """The attribute a caption reports: the likeliest genre in words.json's words, its probability,
+    and the runners-up."""
     from tools.caption.describe import words
 
     names = words()["genre_names"]
-    probabilities = genre_probabilities(symbolic_features(song, minor=minor))
     ranked = sorted(probabilities.items(), key=lambda kv: kv[1], reverse=True)
     name, p = ranked[0]
     return {"name": names.get(name, name), "style": name, "confidence": round(p, 2),
             "candidates": [[names.get(n, n), round(q, 2)] for n, q in ranked[:3]]}
+
+
+def guess_genre(song: Song, *, minor: bool) -> dict:
+    """The score model's guess for a Song."""
+    return _attribute(genre_probabilities(symbolic_features(song, minor=minor)))
 
 
 # Audio has neither programs nor a kit track, so its model (genre_audio.json, `fit_genre --audio`)
@@ -177,18 +182,6 @@ def audio_features(*, bpm: float, meter: str, minor: bool, onsets_per_s: float,
                        *timbre_probabilities, *pattern], dtype=float)
 
 
-@lru_cache(maxsize=1)
-def load_audio_model(path: Path = AUDIO_MODEL_PATH) -> dict:
-    return load_model.__wrapped__(path)
-
-
 def guess_genre_from_audio(features: np.ndarray) -> dict:
-    """The audio model's likeliest genre, as the caption attribute (see guess_genre)."""
-    from tools.caption.describe import words
-
-    names = words()["genre_names"]
-    probabilities = genre_probabilities(features, load_audio_model())
-    ranked = sorted(probabilities.items(), key=lambda kv: kv[1], reverse=True)
-    name, p = ranked[0]
-    return {"name": names.get(name, name), "style": name, "confidence": round(p, 2),
-            "candidates": [[names.get(n, n), round(q, 2)] for n, q in ranked[:3]], "method": "audio model"}
+    """The audio model's guess for `audio_features`."""
+    return {**_attribute(genre_probabilities(features, load_model(AUDIO_MODEL_PATH))), "method": "audio model"}
