@@ -13,8 +13,10 @@ with two corrections made here (see `true_key`): a file that names a church mode
 is in that tonic, major or minor by the mode's third; and the rule that lets music21's analysis
 outvote the signature when the music ends on the analysed tonic applies to one-part scores too.
 The meter is the notated time signature, the tempo is the quarter-note tempo *we* set (seeded, 60–150
-BPM) when rendering. Pieces longer than ``--seconds`` are cut (their final cadence is lost). Chords are compared with
-music21's `chordify` + root/quality per beat where the piece has several voices.
+BPM) when rendering. Pieces longer than ``--seconds`` are cut for rendering (their final cadence is lost).
+The symbolic key is scored on the whole file, because the truth is the whole piece's notated key
+and a user's file is whole; the same estimator on the audio's excerpt is printed beside it.
+Chords are compared with music21's `chordify` + root/quality per beat where the piece has several voices.
 
 Prints, for the audio path and the symbolic path: key exact accuracy and MIREX weighted score
 (mir_eval), the exact count also split into complete pieces and cut excerpts (an excerpt ends
@@ -67,6 +69,7 @@ class Piece:
     tempo: float
     signature: int | None = None  # sharps (+) or flats (−) of the file's first key signature, None if absent
     complete: bool = True  # False when the cut to --seconds dropped the end of the piece
+    whole: object = None  # the uncut Song (the symbolic path reads the whole file, as a user's file is whole)
 
 
 def _select(per_collection: dict[str, int], seed: int = 7) -> list[tuple[str, str, str | None]]:
@@ -194,6 +197,7 @@ def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, see
         tempo = float(rng.randint(60, 150))
         song = song.model_copy(update={"tempo_bpm": tempo})
         notes_end = lambda s: max(n.start + n.duration for t in s.all_tracks() for n in t.notes)  # noqa: E731
+        uncut = song
         whole = notes_end(song)
         song = _cut(song, seconds)
         if song.duration_seconds < 8:
@@ -201,7 +205,8 @@ def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, see
         counts[collection] += 1
         ident = f"{path}#{number}" if number else path
         pieces.append(Piece(ident=ident, collection=collection, song=song, key=truth, meter=song.meter,
-                            tempo=tempo, signature=signature, complete=notes_end(song) >= whole - 1e-6))
+                            tempo=tempo, signature=signature, complete=notes_end(song) >= whole - 1e-6,
+                            whole=uncut))
     return pieces
 
 
@@ -319,8 +324,10 @@ def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: boo
     if symbolic:
         from tools.caption import caption_song
 
-        notes = [n for t in piece.song.all_tracks() if not t.is_drum for n in t.notes]
+        pitched = lambda song: [n for t in song.all_tracks() if not t.is_drum for n in t.notes]  # noqa: E731
+        notes, excerpt = pitched(piece.whole or piece.song), pitched(piece.song)
         row["sym_key"] = analysis.estimate_key_from_notes(notes).key
+        row["sym_key_excerpt"] = analysis.estimate_key_from_notes(excerpt).key
         row["sym_key_signed"] = analysis.estimate_key_from_notes(notes, signature=piece.signature).key
         if ranker:
             row["sym_key_ranker"] = analysis.estimate_key_from_notes(notes, method="ranker").key
@@ -369,8 +376,9 @@ def report(rows: list[dict], label: str, *, verbose: bool) -> None:
     if vocal:  # every corpus render is instrumental: a "present" is a false positive
         print(f"{'audio caption vocals (all instr.)':<34} false positives {sum(bool(r['cap_vocals']) for r in vocal)}"
               f"/{len(vocal)}")
-    key_line("sym_key", "symbolic key (notes only)")
-    key_line("sym_key_signed", "symbolic key (+ key signature)")
+    key_line("sym_key", "symbolic key (whole file)")
+    key_line("sym_key_excerpt", "symbolic key (the audio's excerpt)")
+    key_line("sym_key_signed", "symbolic key (whole, + signature)")
     key_line("sym_key_ranker", "symbolic key (ranker, opt-in)")
     for field, name in (("audio_chords", "audio chords vs music21"), ("sym_chords", "symbolic chords vs music21")):
         pairs = [r[field] for r in rows if field in r]
