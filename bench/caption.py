@@ -9,9 +9,11 @@ a change that helps the tuning set and not the held-out one is overfitting.
 
 Truth: the key is the notated key as `Song.from_musicxml` reads it (the key signature, its major or
 minor reading chosen by music21's analysis; Dorian-signature chorales follow the final bass note),
-with two corrections made here (see `true_key`): a file that names a church mode ("K:G dorian")
-is in that tonic, major or minor by the mode's third; and the rule that lets music21's analysis
-outvote the signature when the music ends on the analysed tonic applies to one-part scores too.
+with three corrections made here (see `true_key` and `modal_key`): a file that names a church mode
+("K:G dorian") is in that tonic, major or minor by the mode's third; the rule that lets music21's
+analysis outvote the signature when the music ends on the analysed tonic applies to one-part
+scores too; and modal polyphony (MODAL_COLLECTIONS), whose signature names no key, is in the mode
+of its final, as modal theory defines it.
 The meter is the notated time signature, the tempo is the quarter-note tempo *we* set (seeded, 60–150
 BPM) when rendering. Pieces longer than ``--seconds`` are cut for rendering (their final cadence is lost).
 The symbolic key is scored on the whole file, because the truth is the whole piece's notated key
@@ -154,6 +156,26 @@ def true_key(score, notated: str) -> str:
     return notated
 
 
+# Renaissance and medieval polyphony: a signature there transposes a mode and names no key (a
+# Palestrina Kyrie with one flat ending on G is G Dorian, not F major), so the final decides
+MODAL_COLLECTIONS = frozenset({"palestrina", "trecento", "josquin", "monteverdi", "lusitano"})
+
+
+def modal_key(song) -> str:
+    """The mode of a piece's final, as major/minor: the lowest note sounding at the last onset is
+    the tonic, and the third above it that sounds longer in the piece decides the mode."""
+    from tools.music.theory import parse_key, pc_name
+
+    notes = [n for t in song.all_tracks() if not t.is_drum for n in t.notes if n.duration > 0]
+    last = max(n.start for n in notes)
+    final = min(n.pitch for n in notes if n.start <= last + 1e-6 < n.start + n.duration + 1e-6) % 12
+    time_on = np.zeros(12)
+    for n in notes:
+        time_on[n.pitch % 12] += n.duration
+    mode = "major" if time_on[(final + 4) % 12] >= time_on[(final + 3) % 12] else "minor"
+    return str(parse_key(f"{pc_name(final)} {mode}"))
+
+
 def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, seed: int = 7) -> list[Piece]:
     """Parse, cut and set a tempo for each selected piece (skipping ones music21 cannot read).
 
@@ -194,6 +216,8 @@ def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, see
             truth_file.write_text(truth)
         if not song.melody.notes:
             continue
+        if collection in MODAL_COLLECTIONS:
+            truth = modal_key(song)
         tempo = float(rng.randint(60, 150))
         song = song.model_copy(update={"tempo_bpm": tempo})
         notes_end = lambda s: max(n.start + n.duration for t in s.all_tracks() for n in t.notes)  # noqa: E731
