@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from tools.music import analysis
 from tools.music.analysis import tempo as tempo_module
@@ -90,3 +89,27 @@ def test_candidates_and_features_are_finite():
     assert any(abs(b - 120) < 5 for b in bpms)
     matrix = np.array([tempo_module.candidate_features(ctx, b) for b in bpms])
     assert matrix.shape == (len(bpms), len(tempo_module.FEATURES)) and np.all(np.isfinite(matrix))
+
+
+def test_alt_breve_reading_is_offered_as_an_alternative():
+    """Josquin in 2/2 at quarter = 134 moves in half notes: whichever level the ranker picks, the
+    other is among its alternatives, which are distinct from the pick, likeliest first."""
+    estimate = analysis.estimate_tempo(_render_corpus("josquin/adieuMesAmours.abc", 134.0), SR)
+    readings = [estimate.bpm] + [b for b, _ in estimate.alternatives]
+    assert any(abs(b - 134.0) <= 0.04 * 134.0 for b in readings), readings
+    assert any(abs(b - 67.0) <= 0.04 * 67.0 for b in readings), readings
+    probabilities = [q for _, q in estimate.alternatives]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert estimate.confidence + sum(probabilities) <= 1.0 + 1e-6
+    assert all(abs(b - estimate.bpm) > 0.04 * estimate.bpm for b, _ in estimate.alternatives)
+
+
+def test_caption_states_a_likely_second_tempo():
+    from tools.caption.describe import SAY_ALTERNATIVE_TEMPO, compose_text
+
+    attributes = {"tempo": {"bpm": 66.0, "confidence": 0.55,
+                            "alternatives": [{"bpm": 132.0, "probability": SAY_ALTERNATIVE_TEMPO + 0.1}]},
+                  "key": {"key": "F major"}, "meter": {"meter": "4/4"}, "duration_s": 30.0}
+    assert "it can also be counted at 132 BPM" in compose_text(attributes)
+    attributes["tempo"]["alternatives"][0]["probability"] = SAY_ALTERNATIVE_TEMPO / 2
+    assert "counted at" not in compose_text(attributes)

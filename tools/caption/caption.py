@@ -199,7 +199,8 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
         timbre_probabilities=heard.mean_probabilities, pattern=pattern.features)) if heard.mean_probabilities else None
     instruments = heard.instruments(confidence_word) or [{"name": _register_words(events), "share": 1.0, "confidence": 0.3}]
     return describe_notes(song, source="audio", key_estimate=key,
-                          tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512])},
+                          tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512]),
+                                 "alternatives": [{"bpm": b, "probability": q} for b, q in tempo.alternatives]},
                           meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,
                           instruments=instruments, vocals=detect_vocals(mono, ANALYSIS_RATE).as_attribute(),
                           drums=heard.drums_attribute() if heard.drums is not None else None,

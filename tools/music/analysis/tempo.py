@@ -80,6 +80,9 @@ class TempoEstimate:
     bpm: float
     confidence: float
     beats: tuple[float, ...] = field(default_factory=tuple)
+    # other readings (bpm, probability), likeliest first: half, double or 1.5× the pick are often
+    # as right as it (a 2/2 piece counted in halves or quarters), so a caller can say so
+    alternatives: tuple[tuple[float, float], ...] = field(default_factory=tuple)
 
     def __iter__(self) -> Iterator:
         return iter((self.bpm, self.confidence))
@@ -355,7 +358,23 @@ def estimate_tempo(y: np.ndarray, sr: int, *, meter_hint: str | None = None,
     probs /= probs.sum()
     best = int(np.argmax(probs))
     bpm = bpms[best]
+    others = [r for r in distinct_readings(bpms, probs) if abs(r[0] - bpm) > 0.04 * bpm]
     _, frames = librosa.beat.beat_track(onset_envelope=evidence.onset, sr=ANALYSIS_RATE, hop_length=HOP, bpm=bpm,
                                         tightness=400)
     beats = tuple(round(float(t), 3) for t in librosa.frames_to_time(frames, sr=ANALYSIS_RATE, hop_length=HOP))
-    return TempoEstimate(bpm=round(float(bpm), 2), confidence=round(float(probs[best]), 3), beats=beats)
+    return TempoEstimate(bpm=round(float(bpm), 2), confidence=round(float(probs[best]), 3), beats=beats,
+                         alternatives=tuple((round(b, 2), round(q, 3)) for b, q in others[:3]))
+
+
+def distinct_readings(bpms: list[float], probs: np.ndarray) -> list[tuple[float, float]]:
+    """Candidates within Acc1's ±4 % of a likelier one merged into it (their probabilities added),
+    likeliest first: snapping to pulse peaks can land two multiples on nearly the same tempo."""
+    merged: list[list[float]] = []
+    for i in np.argsort(-probs):
+        near = next((m for m in merged if abs(bpms[i] - m[0]) <= 0.04 * m[0]), None)
+        if near is None:
+            merged.append([float(bpms[i]), float(probs[i])])
+        else:
+            near[1] += float(probs[i])
+    merged.sort(key=lambda m: -m[1])
+    return [(b, q) for b, q in merged]
