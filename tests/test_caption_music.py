@@ -4,7 +4,6 @@ and files that must be refused with a clear message."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +158,24 @@ def test_audio_mood_reads_the_signal(song):
     written = caption_song(song).attributes["mood"]
     assert heard["valence"] < 0.4 and written["valence"] < 0.4
     assert abs(heard["energy"] - written["energy"]) <= 0.2, (heard, written)
+
+
+def test_caption_states_a_likely_second_tempo():
+    from tools.caption.describe import SAY_ALTERNATIVE_TEMPO, compose_text
+
+    attributes = {"tempo": {"bpm": 66.0, "confidence": 0.55,
+                            "alternatives": [{"bpm": 132.0, "probability": SAY_ALTERNATIVE_TEMPO + 0.1}]},
+                  "key": {"key": "F major"}, "meter": {"meter": "4/4"}, "duration_s": 30.0}
+    assert "it can also be counted at 132 BPM" in compose_text(attributes)
+    attributes["tempo"]["alternatives"][0]["probability"] = SAY_ALTERNATIVE_TEMPO / 2
+    assert "counted at" not in compose_text(attributes)
+
+
+def test_caption_hedges_an_unsure_meter():
+    from tools.caption.describe import HEDGE_METER, compose_text
+
+    attributes = {"tempo": {"bpm": 96.0, "confidence": 0.9}, "key": {"key": "G minor"},
+                  "meter": {"meter": "3/4", "confidence": HEDGE_METER - 0.2}, "duration_s": 30.0}
+    assert "perhaps 3/4 time" in compose_text(attributes)
+    attributes["meter"]["confidence"] = 1.0
+    assert ", 3/4 time" in compose_text(attributes) and "perhaps" not in compose_text(attributes)

@@ -103,13 +103,3 @@ def test_alt_breve_reading_is_offered_as_an_alternative():
     assert estimate.confidence + sum(probabilities) <= 1.0 + 1e-6
     assert all(abs(b - estimate.bpm) > 0.04 * estimate.bpm for b, _ in estimate.alternatives)
 
-
-def test_caption_states_a_likely_second_tempo():
-    from tools.caption.describe import SAY_ALTERNATIVE_TEMPO, compose_text
-
-    attributes = {"tempo": {"bpm": 66.0, "confidence": 0.55,
-                            "alternatives": [{"bpm": 132.0, "probability": SAY_ALTERNATIVE_TEMPO + 0.1}]},
-                  "key": {"key": "F major"}, "meter": {"meter": "4/4"}, "duration_s": 30.0}
-    assert "it can also be counted at 132 BPM" in compose_text(attributes)
-    attributes["tempo"]["alternatives"][0]["probability"] = SAY_ALTERNATIVE_TEMPO / 2
-    assert "counted at" not in compose_text(attributes)
