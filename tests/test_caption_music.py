@@ -179,3 +179,55 @@ def test_caption_hedges_an_unsure_meter():
     assert "perhaps 3/4 time" in compose_text(attributes)
     attributes["meter"]["confidence"] = 1.0
     assert ", 3/4 time" in compose_text(attributes) and "perhaps" not in compose_text(attributes)
+
+
+def _untimed_midi(path, song, bpm: float) -> None:
+    """``song`` played at ``bpm`` saved as MIDI with no tempo and no time signature, the way a
+    performance or a transcription is: real seconds on the readers' default 120 BPM grid."""
+    import mido
+
+    ticks_per_second = 480 * 2  # 480 ticks a beat at the assumed 120 BPM
+    events = []
+    for channel, track in enumerate(t for t in song.all_tracks() if t.notes and not t.is_drum):
+        for note in track.notes:
+            start = note.start * 60.0 / bpm
+            end = start + note.duration * 60.0 / bpm
+            events.append((round(start * ticks_per_second), mido.Message("note_on", note=note.pitch, velocity=80,
+                                                                         channel=channel % 9)))
+            events.append((round(end * ticks_per_second) - 1, mido.Message("note_off", note=note.pitch, channel=channel % 9)))
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    now = 0
+    for tick, message in sorted(events, key=lambda e: (e[0], e[1].type == "note_on")):
+        track.append(message.copy(time=tick - now))
+        now = tick
+    midi.tracks.append(track)
+    midi.save(str(path))
+
+
+def test_untimed_midi_gets_its_tempo_heard(tmp_path):
+    """A MIDI file that sets no tempo is not "120 BPM": its tempo and meter are heard in a render,
+    and its beats are counted at that tempo (Foster's "Jeanie", 4/4, played at 84 BPM)."""
+    from music21 import corpus
+
+    from tools.music.midi_io import declares_timing
+    from tools.music.musicxml_io import score_to_song
+
+    song = score_to_song(corpus.parse("leadSheet/fosterBrownHair.mxl"))
+    path = tmp_path / "performance.mid"
+    _untimed_midi(path, song, 84.0)
+    assert declares_timing(path) == (False, False)
+    data = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data
+    a = data["attributes"]
+    assert a["tempo"]["origin"].startswith("heard") and "the file sets no tempo" in data["caption"]
+    readings = [a["tempo"]["bpm"]] + [alt["bpm"] for alt in a["tempo"]["alternatives"]]
+    assert abs(readings[0] - 84.0) <= 0.04 * 84.0, readings
+    assert a["meter"]["origin"].startswith("heard") and a["meter"]["confidence"] < 1.0
+    seconds = max(n.start + n.duration for t in song.all_tracks() for n in t.notes) * 60.0 / 84.0
+    assert abs(a["duration_s"] - seconds) < 1.0  # re-timing moved the beat grid, not the notes
+    assert a["key"]["key"] == "F major"
+
+    timed = song.model_copy(update={"tempo_bpm": 84.0}).to_midi(tmp_path / "timed.mid")  # sets both
+    assert declares_timing(timed) == (True, True)
+    a = caption_music.invoke({"source": str(timed)}, ToolContext(workdir=tmp_path)).data["attributes"]
+    assert a["tempo"] == {"bpm": 84.0, "confidence": 1.0, "origin": "file"}

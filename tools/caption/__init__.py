@@ -36,6 +36,15 @@ def _song_of(resolved):
     return Song.from_musicxml(resolved.path)  # MusicXML, MXL and ABC
 
 
+def _file_sets_timing(resolved) -> bool:
+    """False for a MIDI file with neither a tempo nor a time signature of its own."""
+    from tools.music.midi_io import declares_timing
+
+    if resolved.song is not None or resolved.kind != FileKind.MIDI:
+        return True
+    return any(declares_timing(resolved.path))
+
+
 def run(args: CaptionArgs, ctx: ToolContext) -> ToolResult:
     """Resolve the source, take the audio or symbolic path, return attributes and the caption."""
     resolved = ctx.resolve_source(args.source, allowed=ALLOWED)
@@ -43,7 +52,7 @@ def run(args: CaptionArgs, ctx: ToolContext) -> ToolResult:
     if resolved.song is None and resolved.kind == FileKind.AUDIO:
         caption = caption_audio(resolved.path, focus=args.focus)
     else:
-        caption = caption_song(_song_of(resolved), focus=args.focus)
+        caption = caption_song(_song_of(resolved), focus=args.focus, timing_from_file=_file_sets_timing(resolved))
     ctx.progress(1.0, "done")
     data = caption.to_dict()
     if args.focus:

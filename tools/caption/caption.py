@@ -99,11 +99,13 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
     return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
 
 
-def caption_song(song: Song, *, focus: str | None = None) -> Caption:
+def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool = True) -> Caption:
     """Caption a Song (from MIDI, MusicXML, ABC or a song artifact) from its notes.
 
     The key is *estimated* from the notes (the file's notated key is reported beside it as
-    ``notated_key``); tempo and meter are the file's own.
+    ``notated_key``). Tempo and meter are the file's own, unless ``timing_from_file`` is False (a
+    MIDI file that sets neither, see `midi_io.declares_timing`): then they are heard in a render,
+    as for audio, and the notes' beats are rescaled to the tempo found.
 
     Raises:
         TunesmithError: the song has no pitched notes.
@@ -113,12 +115,44 @@ def caption_song(song: Song, *, focus: str | None = None) -> Caption:
     notes = symbolic.pitched_notes(song)
     if not notes:
         raise TunesmithError("The song has no pitched notes to describe")
+    tempo = {"bpm": round(song.tempo_bpm, 2), "confidence": 1.0, "origin": "file"}
+    meter = {"meter": song.meter, "confidence": 1.0, "origin": "file"}
+    if not timing_from_file:
+        song, tempo, meter = _with_heard_timing(song)
+        notes = symbolic.pitched_notes(song)
     key = estimate_key_from_notes(notes)
-    return describe_notes(song, source="symbolic", key_estimate=key,
-                          tempo={"bpm": round(song.tempo_bpm, 2), "confidence": 1.0, "origin": "file"},
-                          meter={"meter": song.meter, "confidence": 1.0, "origin": "file"},
+    return describe_notes(song, source="symbolic", key_estimate=key, tempo=tempo, meter=meter,
                           duration_s=song.duration_seconds, extra={"notated_key": song.key,
                                                                    "title": song.title}, focus=focus)
+
+
+def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
+    """The song re-timed to the tempo and meter its render sounds in, and those two attributes.
+
+    The notes' seconds stay where they were; only the beat grid they are counted on changes.
+    """
+    from tools.music import analysis
+    from tools.music.analysis.meter import estimate_meter
+    from tools.music.synth import render_song_audio
+
+    rate = 22050
+    audio = render_song_audio(song, sample_rate=rate)
+    heard = analysis.estimate_tempo(audio, rate)
+    meter = estimate_meter(audio, rate, bpm=heard.bpm)
+    scale = heard.bpm / song.tempo_bpm
+
+    def retimed(track):
+        return track.model_copy(update={"notes": [n.model_copy(update={"start": n.start * scale,
+                                                                        "duration": n.duration * scale})
+                                                  for n in track.notes]})
+
+    song = song.model_copy(update={"tempo_bpm": heard.bpm, "meter": meter.meter, "sections": [],
+                                   "melody": retimed(song.melody), "tracks": [retimed(t) for t in song.tracks]})
+    origin = "heard (the file sets no tempo)"
+    return (song,
+            {"bpm": heard.bpm, "confidence": heard.confidence, "origin": origin,
+             "alternatives": [{"bpm": b, "probability": q} for b, q in heard.alternatives]},
+            {"meter": meter.meter, "confidence": meter.confidence, "origin": origin})
 
 
 def load_audio(path: Path) -> tuple[np.ndarray, int]:

@@ -170,9 +170,12 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
     lead += f" in {a['key']['key']}" + f", {hedge}{meter['meter']} time"
     alternative = next((alt["bpm"] for alt in tempo.get("alternatives", [])[:1]
                         if alt["probability"] >= SAY_ALTERNATIVE_TEMPO), None)
-    lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM " \
-            f"({_threshold_word(w['tempo_marks'], tempo['bpm'])}" \
-            + (f"; it can also be counted at {alternative:.0f} BPM)." if alternative else ").")
+    asides = [_threshold_word(w["tempo_marks"], tempo["bpm"])]
+    if tempo.get("origin", "").startswith("heard"):
+        asides.append("heard, as the file sets no tempo")
+    if alternative:
+        asides.append(f"it can also be counted at {alternative:.0f} BPM")
+    lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM ({'; '.join(asides)})."
     sentences.append(lead)
     sentences.append(f"It lasts {_fmt_seconds(a['duration_s'])}, a {_threshold_word(w['duration_words'], a['duration_s'])} piece"
                      + (f" with a {texture} texture." if texture else "."))

@@ -191,6 +191,23 @@ def read_midi(path: Path) -> Song:
     return song
 
 
+def declares_timing(path: Path) -> tuple[bool, bool]:
+    """Whether a MIDI file sets its tempo and its time signature at all.
+
+    Without them readers assume 120 BPM and 4/4: a performance or a transcription saved as MIDI
+    keeps its notes in real time on that default grid, so the file's "tempo" says nothing.
+
+    Raises:
+        TunesmithError: when the file is not a readable MIDI file.
+    """
+    try:
+        midi = mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
+        raise TunesmithError(f"{path.name} is not a readable MIDI file: {error}") from error
+    kinds = {message.type for track in midi.tracks for message in track if message.is_meta}
+    return "set_tempo" in kinds, "time_signature" in kinds
+
+
 def _notes_with_lyrics(spans: list[tuple[int, int, int, int]], lyrics_at: dict[int, str], tpb: int) -> list[Note]:
     """Put each lyric event on the (highest) note starting at its tick; number lines from "/"."""
     notes: list[Note] = []
