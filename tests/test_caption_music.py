@@ -231,3 +231,25 @@ def test_untimed_midi_gets_its_tempo_heard(tmp_path):
     assert declares_timing(timed) == (True, True)
     a = caption_music.invoke({"source": str(timed)}, ToolContext(workdir=tmp_path)).data["attributes"]
     assert a["tempo"] == {"bpm": 84.0, "confidence": 1.0, "origin": "file"}
+
+
+def test_score_without_a_tempo_mark_says_so(tmp_path):
+    """A chorale with no metronome mark has no tempo of its own: the caption says it was assumed
+    instead of calling it "a moderate 100 BPM"; a marked score keeps its tempo."""
+    from music21 import corpus, tempo
+
+    score = corpus.parse("bach/bwv66.6")
+    for mark in list(score.recurse().getElementsByClass(tempo.MetronomeMark)):
+        mark.activeSite.remove(mark)
+    unmarked = tmp_path / "chorale.musicxml"
+    score.write("musicxml", fp=str(unmarked))
+    data = caption_music.invoke({"source": str(unmarked)}, ToolContext(workdir=tmp_path)).data
+    assert data["attributes"]["tempo"]["origin"].startswith("assumed")
+    assert "no tempo marked" in data["caption"] and "moderate" not in data["caption"].split(".")[0]
+
+    score.parts[0].measure(1).insert(0, tempo.MetronomeMark(number=72))
+    marked = tmp_path / "chorale_72.musicxml"
+    score.write("musicxml", fp=str(marked))
+    data = caption_music.invoke({"source": str(marked)}, ToolContext(workdir=tmp_path)).data
+    assert data["attributes"]["tempo"] == {"bpm": 72.0, "confidence": 1.0, "origin": "file"}
+    assert "72 BPM" in data["caption"]

@@ -26,23 +26,19 @@ class CaptionArgs(BaseModel):
     focus: FOCUS | None = Field(default=None, description="the attribute the user asked about, stated first")
 
 
-def _song_of(resolved):
-    from tools.music.song import Song
+def _caption_symbolic(resolved, focus: str | None) -> Caption:
+    """A song artifact, MIDI, MusicXML, MXL or ABC, told apart by how far its tempo can be trusted."""
+    from tools.music.midi_io import declares_timing, read_midi
+    from tools.music.musicxml_io import read_score
 
     if resolved.song is not None:
-        return resolved.song
+        return caption_song(resolved.song, focus=focus)
     if resolved.kind == FileKind.MIDI:
-        return Song.from_midi(resolved.path)
-    return Song.from_musicxml(resolved.path)  # MusicXML, MXL and ABC
-
-
-def _file_sets_timing(resolved) -> bool:
-    """False for a MIDI file with neither a tempo nor a time signature of its own."""
-    from tools.music.midi_io import declares_timing
-
-    if resolved.song is not None or resolved.kind != FileKind.MIDI:
-        return True
-    return any(declares_timing(resolved.path))
+        # neither a tempo nor a time signature: a performance on the default grid, so hear them
+        return caption_song(read_midi(resolved.path), focus=focus,
+                            timing_from_file=any(declares_timing(resolved.path)))
+    song, marked = read_score(resolved.path)
+    return caption_song(song, focus=focus, tempo_marked=marked)
 
 
 def run(args: CaptionArgs, ctx: ToolContext) -> ToolResult:
@@ -52,7 +48,7 @@ def run(args: CaptionArgs, ctx: ToolContext) -> ToolResult:
     if resolved.song is None and resolved.kind == FileKind.AUDIO:
         caption = caption_audio(resolved.path, focus=args.focus)
     else:
-        caption = caption_song(_song_of(resolved), focus=args.focus, timing_from_file=_file_sets_timing(resolved))
+        caption = _caption_symbolic(resolved, args.focus)
     ctx.progress(1.0, "done")
     data = caption.to_dict()
     if args.focus:

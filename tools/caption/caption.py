@@ -99,13 +99,15 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
     return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
 
 
-def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool = True) -> Caption:
+def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool = True,
+                 tempo_marked: bool = True) -> Caption:
     """Caption a Song (from MIDI, MusicXML, ABC or a song artifact) from its notes.
 
     The key is *estimated* from the notes (the file's notated key is reported beside it as
     ``notated_key``). Tempo and meter are the file's own, unless ``timing_from_file`` is False (a
     MIDI file that sets neither, see `midi_io.declares_timing`): then they are heard in a render,
-    as for audio, and the notes' beats are rescaled to the tempo found.
+    as for audio, and the notes' beats are rescaled to the tempo found. ``tempo_marked`` False (a
+    score with no metronome mark) reports the tempo as assumed, not as the file's.
 
     Raises:
         TunesmithError: the song has no pitched notes.
@@ -115,7 +117,8 @@ def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool
     notes = symbolic.pitched_notes(song)
     if not notes:
         raise TunesmithError("The song has no pitched notes to describe")
-    tempo = {"bpm": round(song.tempo_bpm, 2), "confidence": 1.0, "origin": "file"}
+    tempo = {"bpm": round(song.tempo_bpm, 2), "confidence": 1.0 if tempo_marked else 0.0,
+             "origin": "file" if tempo_marked else "assumed (no tempo is marked)"}
     meter = {"meter": song.meter, "confidence": 1.0, "origin": "file"}
     if not timing_from_file:
         song, tempo, meter = _with_heard_timing(song)

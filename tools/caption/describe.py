@@ -175,7 +175,10 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
         asides.append("heard, as the file sets no tempo")
     if alternative:
         asides.append(f"it can also be counted at {alternative:.0f} BPM")
-    lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM ({'; '.join(asides)})."
+    if tempo.get("origin", "").startswith("assumed"):  # a score without a metronome mark
+        lead += f", with no tempo marked (read at {tempo['bpm']:.0f} BPM)."
+    else:
+        lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM ({'; '.join(asides)})."
     sentences.append(lead)
     sentences.append(f"It lasts {_fmt_seconds(a['duration_s'])}, a {_threshold_word(w['duration_words'], a['duration_s'])} piece"
                      + (f" with a {texture} texture." if texture else "."))

@@ -14,6 +14,8 @@ from tools.music.errors import TunesmithError
 from tools.music.song import Note, Section, Song, Track
 from tools.music.theory import parse_chord, parse_key
 
+UNMARKED_TEMPO_BPM = 100.0  # a score with no metronome mark is read at this quarter-note tempo
+
 
 def _quarter_length(beats: float) -> Fraction:
     # Composer output lies on a 1/12-beat grid (16ths and triplets); snapping keeps music21's
@@ -106,18 +108,34 @@ def read_musicxml(path: Path) -> Song:
     Raises:
         TunesmithError: when music21 cannot parse the file.
     """
+    return read_score(path)[0]
+
+
+def read_score(path: Path) -> tuple[Song, bool]:
+    """`read_musicxml`, and whether the score marks a tempo (when not, the Song's tempo is
+    UNMARKED_TEMPO_BPM, an assumption a caption must not pass off as the file's)."""
     from music21 import converter
 
     try:
         score = converter.parse(str(path))
     except Exception as error:  # music21 raises many unrelated types for bad files
         raise TunesmithError(f"{path.name} is not a readable score: {error}") from error
-    return score_to_song(score, title=path.stem)
+    return score_to_song(score, title=path.stem), _marked_tempo(score) is not None
+
+
+def _marked_tempo(score) -> float | None:
+    """The first metronome mark's quarter-note BPM, None when the score marks none."""
+    from music21 import stream, tempo
+
+    if isinstance(score, stream.Opus):  # the first tune of a collection, as score_to_song reads
+        score = score.scores[0]
+    marks = list(score.flatten().getElementsByClass(tempo.MetronomeMark))
+    return float(marks[0].getQuarterBPM()) if marks and marks[0].number else None
 
 
 def score_to_song(score, *, title: str = "Untitled") -> Song:
     """Convert a parsed music21 Score (or Part/Opus) to a Song."""
-    from music21 import harmony, meter, stream, tempo
+    from music21 import harmony, meter, stream
 
     if isinstance(score, stream.Opus):
         score = score.scores[0]
@@ -125,8 +143,8 @@ def score_to_song(score, *, title: str = "Untitled") -> Song:
         title = score.metadata.title
     parts = list(score.parts) if hasattr(score, "parts") and score.parts else [score]
     flat_first = parts[0].flatten()
-    marks = list(score.flatten().getElementsByClass(tempo.MetronomeMark))
-    bpm = float(marks[0].getQuarterBPM()) if marks and marks[0].number else 100.0
+    marked = _marked_tempo(score)
+    bpm = UNMARKED_TEMPO_BPM if marked is None else marked
     signatures = list(flat_first.getElementsByClass(meter.TimeSignature))
     time_signature = signatures[0].ratioString if signatures else "4/4"
     song_key = str(_score_key(score))
