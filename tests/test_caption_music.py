@@ -253,3 +253,21 @@ def test_score_without_a_tempo_mark_says_so(tmp_path):
     data = caption_music.invoke({"source": str(marked)}, ToolContext(workdir=tmp_path)).data
     assert data["attributes"]["tempo"] == {"bpm": 72.0, "confidence": 1.0, "origin": "file"}
     assert "72 BPM" in data["caption"]
+
+
+def test_untimed_midi_tempo_is_heard_in_its_opening(tmp_path, monkeypatch):
+    """Only the opening is rendered for the tempo (a long performance would cost a render of all
+    of it); the re-timing still covers every note."""
+    from music21 import corpus
+
+    import tools.caption.caption as caption_module
+    from tools.music.musicxml_io import score_to_song
+
+    monkeypatch.setattr(caption_module, "HEARD_TIMING_SECONDS", 30.0)
+    song = score_to_song(corpus.parse("leadSheet/fosterBrownHair.mxl"))
+    path = tmp_path / "performance.mid"
+    _untimed_midi(path, song, 84.0)
+    a = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data["attributes"]
+    assert abs(a["tempo"]["bpm"] - 84.0) <= 0.04 * 84.0
+    seconds = max(n.start + n.duration for t in song.all_tracks() for n in t.notes) * 60.0 / 84.0
+    assert abs(a["duration_s"] - seconds) < 1.0

@@ -129,6 +129,12 @@ def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool
                                                                    "title": song.title}, focus=focus)
 
 
+# An untimed MIDI file's tempo and meter are heard in a render of its first this-many seconds: a
+# long performance would otherwise cost a render and a meter chroma of all of it (an hour-long
+# file: ~1 CPU-min) for a tempo the opening already shows.
+HEARD_TIMING_SECONDS = 120.0
+
+
 def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
     """The song re-timed to the tempo and meter its render sounds in, and those two attributes.
 
@@ -139,7 +145,14 @@ def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
     from tools.music.synth import render_song_audio
 
     rate = 22050
-    audio = render_song_audio(song, sample_rate=rate)
+    horizon = HEARD_TIMING_SECONDS / song.seconds_per_beat  # in the file's beats
+
+    def opening(track):
+        return track.model_copy(update={"notes": [n for n in track.notes if n.start < horizon]})
+
+    heard_part = song.model_copy(update={"sections": [], "melody": opening(song.melody),
+                                         "tracks": [opening(t) for t in song.tracks]})
+    audio = render_song_audio(heard_part, sample_rate=rate)
     heard = analysis.estimate_tempo(audio, rate)
     meter = estimate_meter(audio, rate, bpm=heard.bpm)
     scale = heard.bpm / song.tempo_bpm
