@@ -271,3 +271,20 @@ def test_untimed_midi_tempo_is_heard_in_its_opening(tmp_path, monkeypatch):
     assert abs(a["tempo"]["bpm"] - 84.0) <= 0.04 * 84.0
     seconds = max(n.start + n.duration for t in song.all_tracks() for n in t.notes) * 60.0 / 84.0
     assert abs(a["duration_s"] - seconds) < 1.0
+
+
+def test_untimed_midi_too_short_to_hear_keeps_an_assumed_tempo(tmp_path):
+    """Three notes give no beat to hear: the caption still comes, and says the tempo is assumed."""
+    import mido
+
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    for pitch in (60, 64, 67):
+        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
+        track.append(mido.Message("note_off", note=pitch, time=480))
+    midi.tracks.append(track)
+    path = tmp_path / "three.mid"
+    midi.save(str(path))
+    data = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data
+    assert data["attributes"]["tempo"]["origin"].startswith("assumed")
+    assert "no tempo marked" in data["caption"]

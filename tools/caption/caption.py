@@ -121,8 +121,12 @@ def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool
              "origin": "file" if tempo_marked else "assumed (no tempo is marked)"}
     meter = {"meter": song.meter, "confidence": 1.0, "origin": "file"}
     if not timing_from_file:
-        song, tempo, meter = _with_heard_timing(song)
-        notes = symbolic.pitched_notes(song)
+        try:
+            song, tempo, meter = _with_heard_timing(song)
+            notes = symbolic.pitched_notes(song)
+        except TunesmithError:  # too few notes to hear a beat in: say the grid is an assumption
+            tempo = {**tempo, "confidence": 0.0, "origin": "assumed (the file sets no tempo)"}
+            meter = {**meter, "confidence": 0.0, "origin": "assumed (the file sets no meter)"}
     key = estimate_key_from_notes(notes)
     return describe_notes(song, source="symbolic", key_estimate=key, tempo=tempo, meter=meter,
                           duration_s=song.duration_seconds, extra={"notated_key": song.key,
@@ -133,6 +137,9 @@ def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool
 # long performance would otherwise cost a render and a meter chroma of all of it (an hour-long
 # file: ~1 CPU-min) for a tempo the opening already shows.
 HEARD_TIMING_SECONDS = 120.0
+# Fewer distinct onsets than this (four bars of quarter notes) give no beat worth reporting: the
+# tempo ranker then names a tempo from a handful of gaps with a confident-looking probability.
+MIN_ONSETS_TO_HEAR = 16
 
 
 def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
@@ -152,6 +159,8 @@ def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
 
     heard_part = song.model_copy(update={"sections": [], "melody": opening(song.melody),
                                          "tracks": [opening(t) for t in song.tracks]})
+    if len({round(n.start, 3) for t in heard_part.all_tracks() for n in t.notes}) < MIN_ONSETS_TO_HEAR:
+        raise TunesmithError("Too few notes to hear a tempo in")
     audio = render_song_audio(heard_part, sample_rate=rate)
     heard = analysis.estimate_tempo(audio, rate)
     meter = estimate_meter(audio, rate, bpm=heard.bpm)
