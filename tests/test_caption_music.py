@@ -274,7 +274,8 @@ def test_untimed_midi_tempo_is_heard_in_its_opening(tmp_path, monkeypatch):
 
 
 def test_untimed_midi_too_short_to_hear_keeps_an_assumed_tempo(tmp_path):
-    """Three notes give no beat to hear: the caption still comes, and says the tempo is assumed."""
+    """Three notes give no beat to hear, nor a mood or a style: the caption still comes, says the
+    tempo is assumed, and names no mood or genre."""
     import mido
 
     midi = mido.MidiFile(ticks_per_beat=480)
@@ -288,3 +289,5 @@ def test_untimed_midi_too_short_to_hear_keeps_an_assumed_tempo(tmp_path):
     data = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data
     assert data["attributes"]["tempo"]["origin"].startswith("assumed")
     assert "no tempo marked" in data["caption"]
+    assert "mood" not in data["attributes"] and "genre" not in data["attributes"]
+    assert data["caption"].startswith("A piece in C major")

@@ -51,6 +51,17 @@ def _chords(song: Song, notes: list, key_name: str) -> dict:
             "confidence": round(float(np.mean([c["confidence"] for c in timeline])), 2) if timeline else 0.0}
 
 
+# Fewer distinct onsets than this (four bars of quarter notes) tell nothing about a beat, a mood or
+# a style: an untimed MIDI file keeps its grid (the tempo ranker would name a tempo from a handful of
+# gaps with a confident-looking probability), and no caption names a mood or genre ("a warm and
+# cheerful folk tune" of three notes).
+FEW_ONSETS = 16
+
+
+def _distinct_onsets(notes: list) -> int:
+    return len({round(float(n.start), 3) for n in notes})
+
+
 def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter: dict, duration_s: float,
                    extra: dict | None = None, instruments: list | None = None, vocals: dict | None = None,
                    focus: str | None = None, drums: dict | None = None, melodic_range: dict | None = None,
@@ -84,10 +95,12 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
     if onsets_per_s is None:
         onsets_per_s = onset_rate([song.beats_to_seconds(n.start) for n in notes])
     loudness = (lufs + 30) / 20 if lufs is not None else float(np.mean([n.velocity for n in notes])) / 127
-    attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], onsets_per_s=onsets_per_s,
-                              loudness=loudness)
     if drums is not None:
         attributes["drums"] = drums
+    if _distinct_onsets(notes) < FEW_ONSETS:
+        return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
+    attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], onsets_per_s=onsets_per_s,
+                              loudness=loudness)
     families = [i["family"] for i in attributes["instruments"] if "family" in i] if drums is not None else None
     if genre_guess is not None:  # audio: the audio model's guess from timbre and the folded beat
         attributes["genre"] = genre_guess
@@ -137,9 +150,6 @@ def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool
 # long performance would otherwise cost a render and a meter chroma of all of it (an hour-long
 # file: ~1 CPU-min) for a tempo the opening already shows.
 HEARD_TIMING_SECONDS = 120.0
-# Fewer distinct onsets than this (four bars of quarter notes) give no beat worth reporting: the
-# tempo ranker then names a tempo from a handful of gaps with a confident-looking probability.
-MIN_ONSETS_TO_HEAR = 16
 
 
 def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
@@ -159,7 +169,7 @@ def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
 
     heard_part = song.model_copy(update={"sections": [], "melody": opening(song.melody),
                                          "tracks": [opening(t) for t in song.tracks]})
-    if len({round(n.start, 3) for t in heard_part.all_tracks() for n in t.notes}) < MIN_ONSETS_TO_HEAR:
+    if _distinct_onsets([n for t in heard_part.all_tracks() for n in t.notes]) < FEW_ONSETS:
         raise TunesmithError("Too few notes to hear a tempo in")
     audio = render_song_audio(heard_part, sample_rate=rate)
     heard = analysis.estimate_tempo(audio, rate)
