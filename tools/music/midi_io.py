@@ -117,16 +117,20 @@ def _join_syllables(syllables: list[str]) -> str:
     return " ".join(words)
 
 
+def _open_midi(path: Path) -> mido.MidiFile:
+    try:
+        return mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
+        raise TunesmithError(f"{path.name} is not a readable MIDI file: {error}") from error
+
+
 def read_midi(path: Path) -> Song:
     """Read a MIDI file into a Song. Files not written by Tunesmith read as one section.
 
     Raises:
         TunesmithError: when the file is not a readable MIDI file.
     """
-    try:
-        midi = mido.MidiFile(str(path))
-    except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
-        raise TunesmithError(f"{path.name} is not a readable MIDI file: {error}") from error
+    midi = _open_midi(path)
     tpb = midi.ticks_per_beat or TICKS_PER_BEAT
     tempo_bpm, meter, key, title = 120.0, "4/4", "C major", path.stem
     markers: list[tuple[float, str]] = []
@@ -200,11 +204,7 @@ def declares_timing(path: Path) -> tuple[bool, bool]:
     Raises:
         TunesmithError: when the file is not a readable MIDI file.
     """
-    try:
-        midi = mido.MidiFile(str(path))
-    except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
-        raise TunesmithError(f"{path.name} is not a readable MIDI file: {error}") from error
-    kinds = {message.type for track in midi.tracks for message in track if message.is_meta}
+    kinds = {message.type for track in _open_midi(path).tracks for message in track if message.is_meta}
     return "set_tempo" in kinds, "time_signature" in kinds
 
 
