@@ -120,21 +120,24 @@ def read_score(path: Path) -> tuple[Song, bool]:
         score = converter.parse(str(path))
     except Exception as error:  # music21 raises many unrelated types for bad files
         raise TunesmithError(f"{path.name} is not a readable score: {error}") from error
-    return score_to_song(score, title=path.stem), _marked_tempo(score) is not None
+    return _convert(score, path.stem)
 
 
 def _marked_tempo(score) -> float | None:
     """The first metronome mark's quarter-note BPM, None when the score marks none."""
-    from music21 import stream, tempo
+    from music21 import tempo
 
-    if isinstance(score, stream.Opus):  # the first tune of a collection, as score_to_song reads
-        score = score.scores[0]
     marks = list(score.flatten().getElementsByClass(tempo.MetronomeMark))
     return float(marks[0].getQuarterBPM()) if marks and marks[0].number else None
 
 
 def score_to_song(score, *, title: str = "Untitled") -> Song:
     """Convert a parsed music21 Score (or Part/Opus) to a Song."""
+    return _convert(score, title)[0]
+
+
+def _convert(score, title: str) -> tuple[Song, bool]:
+    """`score_to_song`, and whether the score marks its tempo."""
     from music21 import harmony, meter, stream
 
     if isinstance(score, stream.Opus):
@@ -162,7 +165,7 @@ def score_to_song(score, *, title: str = "Untitled") -> Song:
     chords = [(float(c.offset), c.figure) for c in flat_first.getElementsByClass(harmony.ChordSymbol)
               if not isinstance(c, harmony.NoChord)]
     song.sections = [_single_section(song, chords)]
-    return song
+    return song, marked is not None
 
 
 def _score_key(score):
