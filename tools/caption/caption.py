@@ -163,31 +163,34 @@ def _with_heard_timing(song: Song) -> tuple[Song, dict, dict]:
 
     rate = 22050
     horizon = HEARD_TIMING_SECONDS / song.seconds_per_beat  # in the file's beats
-
-    def opening(track):
-        return track.model_copy(update={"notes": [n for n in track.notes if n.start < horizon]})
-
-    heard_part = song.model_copy(update={"sections": [], "melody": opening(song.melody),
-                                         "tracks": [opening(t) for t in song.tracks]})
+    heard_part = _each_track(song, lambda n: n if n.start < horizon else None)
     if _distinct_onsets([n for t in heard_part.all_tracks() for n in t.notes]) < FEW_ONSETS:
         raise TunesmithError("Too few notes to hear a tempo in")
     audio = render_song_audio(heard_part, sample_rate=rate)
     heard = analysis.estimate_tempo(audio, rate)
     meter = estimate_meter(audio, rate, bpm=heard.bpm)
     scale = heard.bpm / song.tempo_bpm
-
-    def retimed(track):
-        return track.model_copy(update={"notes": [n.model_copy(update={"start": n.start * scale,
-                                                                        "duration": n.duration * scale})
-                                                  for n in track.notes]})
-
-    song = song.model_copy(update={"tempo_bpm": heard.bpm, "meter": meter.meter, "sections": [],
-                                   "melody": retimed(song.melody), "tracks": [retimed(t) for t in song.tracks]})
+    song = _each_track(song, lambda n: n.model_copy(update={"start": n.start * scale, "duration": n.duration * scale}),
+                       tempo_bpm=heard.bpm, meter=meter.meter)
     origin = "heard (the file sets no tempo)"
-    return (song,
-            {"bpm": heard.bpm, "confidence": heard.confidence, "origin": origin,
-             "alternatives": [{"bpm": b, "probability": q} for b, q in heard.alternatives]},
-            {"meter": meter.meter, "confidence": meter.confidence, "origin": origin})
+    return song, _tempo_attribute(heard, origin=origin), {"meter": meter.meter, "confidence": meter.confidence,
+                                                          "origin": origin}
+
+
+def _each_track(song: Song, note_fn, **update) -> Song:
+    """The song with ``note_fn`` applied to every note of every track (None drops the note), its
+    sections cleared (their bars belong to the old grid) and ``update`` set."""
+    def change(track):
+        return track.model_copy(update={"notes": [m for m in map(note_fn, track.notes) if m is not None]})
+
+    return song.model_copy(update={"sections": [], "melody": change(song.melody),
+                                   "tracks": [change(t) for t in song.tracks], **update})
+
+
+def _tempo_attribute(estimate, **extra) -> dict:
+    """The ``tempo`` attribute of a tempo heard in audio (a TempoEstimate), with its other readings."""
+    return {"bpm": estimate.bpm, "confidence": estimate.confidence, **extra,
+            "alternatives": [{"bpm": b, "probability": q} for b, q in estimate.alternatives]}
 
 
 def load_audio(path: Path) -> tuple[np.ndarray, int]:
@@ -268,8 +271,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
         timbre_probabilities=heard.mean_probabilities, pattern=pattern.features)) if heard.mean_probabilities else None
     instruments = heard.instruments(confidence_word) or [{"name": _register_words(events), "share": 1.0, "confidence": 0.3}]
     return describe_notes(song, source="audio", key_estimate=key,
-                          tempo={"bpm": tempo.bpm, "confidence": tempo.confidence, "beats_s": list(tempo.beats[:512]),
-                                 "alternatives": [{"bpm": b, "probability": q} for b, q in tempo.alternatives]},
+                          tempo=_tempo_attribute(tempo, beats_s=list(tempo.beats[:512])),
                           meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,
                           instruments=instruments, vocals=detect_vocals(mono, ANALYSIS_RATE).as_attribute(),
                           drums=heard.drums_attribute() if heard.drums is not None else None,
