@@ -21,7 +21,6 @@ Refit after any change to the tempo estimator, and then refit the audio genre mo
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -30,14 +29,13 @@ import numpy as np
 from scipy.optimize import minimize
 
 from tools.music.analysis import meter as M
-from tools.music.analysis.fit_tempo import ROOT, _bench, _render_path
+from tools.music.analysis.fit_tempo import RATE, ROOT, _bench, _render_path, song_clip
 
 CACHE = ROOT / "bench" / "out" / "meter"
 EVIDENCE_VERSION = "1"  # bump when meter_evidence changes
 LABELS = {"2/4": "2/4", "3/4": "3/4", "4/4": "4/4", "2/2": "4/4", "6/8": "6/8"}
 SONG_SEEDS = (1, 2, 3)
 L2_CHOICES = (0.3, 1.0, 3.0, 10.0, 30.0)
-RATE = 22050
 
 
 def _evidence(key: str, audio) -> tuple[float, M.MeterEvidence]:
@@ -72,7 +70,6 @@ def corpus_rows(which: str) -> list[dict]:
 
 def song_rows() -> list[dict]:
     """Tunesmith's songs of every preset, instrumental, at the tempo their blueprint chose."""
-    from tools.music.synth import render_song_audio
     from tools.song import SongArgs, compose_song, make_blueprint
     from tools.song.presets import all_presets
 
@@ -82,13 +79,7 @@ def song_rows() -> list[dict]:
             args = SongArgs(prompt="a song about the sea and the road home", genre=preset, seed=seed, vocals="none",
                             duration_s=30)
             song = compose_song(make_blueprint(args), seed=seed)
-
-            def audio(song=song):
-                stereo = render_song_audio(song, sample_rate=RATE)
-                return stereo.mean(axis=1) if stereo.ndim == 2 else stereo
-
-            key = "song-" + hashlib.sha256(song.to_json().encode()).hexdigest()[:16]
-            bpm, ev = _evidence(key, audio)
+            bpm, ev = _evidence(*song_clip(song))
             rows.append({"name": f"song {preset} {seed}", "group": "tunesmith", "meter": song.meter,
                          "tempo": float(song.tempo_bpm), "bpm": bpm, "x": M.meter_features(ev)})
     return rows

@@ -31,6 +31,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -120,7 +121,6 @@ def song_evidence() -> list[tuple[str, str, float, T.TempoEvidence]]:
     import random
 
     from tools.song import SongArgs, compose_song, make_blueprint
-    from tools.music.synth import render_song_audio
 
     out = []
     rng = random.Random(101)
@@ -131,14 +131,20 @@ def song_evidence() -> list[tuple[str, str, float, T.TempoEvidence]]:
             args = SongArgs(prompt="a song about the sea and the road home", genre=preset, seed=seed, vocals="none",
                             duration_s=30, tempo_bpm=bpm)
             song = compose_song(make_blueprint(args), seed=seed)
-
-            def audio(song=song):
-                stereo = render_song_audio(song, sample_rate=RATE)
-                return stereo.mean(axis=1) if stereo.ndim == 2 else stereo
-
-            key = "song-" + hashlib.sha256(song.to_json().encode()).hexdigest()[:16]
-            out.append((f"song {preset} {seed}", "tunesmith", float(song.tempo_bpm), _evidence(key, audio)))
+            out.append((f"song {preset} {seed}", "tunesmith", float(song.tempo_bpm), _evidence(*song_clip(song))))
     return out
+
+
+def song_clip(song) -> tuple[str, Callable[[], np.ndarray]]:
+    """A composed song's cache key (a hash of its notes) and a thunk rendering it to mono at RATE,
+    for the fitters' evidence caches."""
+    from tools.music.synth import render_song_audio
+
+    def audio() -> np.ndarray:
+        stereo = render_song_audio(song, sample_rate=RATE)
+        return stereo.mean(axis=1) if stereo.ndim == 2 else stereo
+
+    return "song-" + hashlib.sha256(song.to_json().encode()).hexdigest()[:16], audio
 
 
 def make_clip(name: str, group: str, truth: float, evidence: T.TempoEvidence) -> Clip:
