@@ -165,14 +165,12 @@ MODAL_COLLECTIONS = frozenset({"palestrina", "trecento", "josquin", "monteverdi"
 def modal_key(song) -> str:
     """The mode of a piece's final, as major/minor: the lowest note sounding at the last onset is
     the tonic, and the third above it that sounds longer in the piece decides the mode."""
+    from tools.music.analysis.key import final_bass_pitch_class, pitch_class_histogram
     from tools.music.theory import parse_key, pc_name
 
     notes = [n for t in song.all_tracks() if not t.is_drum for n in t.notes if n.duration > 0]
-    last = max(n.start for n in notes)
-    final = min(n.pitch for n in notes if n.start <= last + 1e-6 < n.start + n.duration + 1e-6) % 12
-    time_on = np.zeros(12)
-    for n in notes:
-        time_on[n.pitch % 12] += n.duration
+    final = final_bass_pitch_class(notes)
+    time_on = pitch_class_histogram(notes)
     mode = "major" if time_on[(final + 4) % 12] >= time_on[(final + 3) % 12] else "minor"
     return str(parse_key(f"{pc_name(final)} {mode}"))
 
@@ -316,6 +314,7 @@ def chord_accuracy(ref: dict[int, tuple[int, str]], timeline: list, beat_scale: 
 
 def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: bool, ranker: bool = False) -> dict:
     """Everything the bench scores for one piece, as one row (no hints from the truth are given)."""
+    from tools.caption.describe import SAY_ALTERNATIVE_TEMPO
     from tools.music import analysis
     from tools.music.analysis.meter import estimate_meter
 
@@ -331,8 +330,6 @@ def measure(piece: Piece, cache: Path, *, audio: bool, symbolic: bool, full: boo
             row["audio_key_ranker"] = analysis.estimate_key_from_audio(y, RENDER_RATE, method="ranker").key
         tempo = analysis.estimate_tempo(y, RENDER_RATE)
         row["audio_tempo"] = tempo.bpm
-        from tools.caption.describe import SAY_ALTERNATIVE_TEMPO
-
         said = [b for b, q in tempo.alternatives[:1] if q >= SAY_ALTERNATIVE_TEMPO]
         row["audio_tempo_said"] = said[0] if said else None  # the caption's "can also be counted at"
         row["audio_meter"] = estimate_meter(y, RENDER_RATE, bpm=tempo.bpm).meter
