@@ -92,13 +92,13 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
         "note_density_per_s": round(density, 2),
     }
     attributes.update(extra or {})
-    if onsets_per_s is None:
-        onsets_per_s = onset_rate([song.beats_to_seconds(n.start) for n in notes])
-    loudness = (lufs + 30) / 20 if lufs is not None else float(np.mean([n.velocity for n in notes])) / 127
     if drums is not None:
         attributes["drums"] = drums
     if _distinct_onsets(notes) < FEW_ONSETS:
         return Caption(text=compose_text(attributes, focus=focus), attributes=attributes, source=source)
+    if onsets_per_s is None:
+        onsets_per_s = onset_rate([song.beats_to_seconds(n.start) for n in notes])
+    loudness = (lufs + 30) / 20 if lufs is not None else float(np.mean([n.velocity for n in notes])) / 127
     attributes["mood"] = mood(tempo_bpm=tempo["bpm"], mode=attributes["key"]["mode"], onsets_per_s=onsets_per_s,
                               loudness=loudness)
     families = [i["family"] for i in attributes["instruments"] if "family" in i] if drums is not None else None
