@@ -46,6 +46,16 @@ def test_estimated_chords_without_symbols(song):
     assert [c["roman"] for c in timeline][:3] == ["i", "iv", "V"]
 
 
+def test_long_piece_keeps_every_chord():
+    # 320 bars, a chord each: the timeline once stopped at 256 chords, three quarters of the way in
+    long = build_song(key="A minor", tempo=110.0, chords=["Am", "Dm", "E", "Am", "F", "Dm", "E", "Am"] * 40)
+    chords = caption_song(long.model_copy(update={"sections": []})).attributes["chords"]
+    timeline = chords["timeline"]
+    assert chords["complete"] and len(timeline) >= 280  # 281 changes: Am–Am joins merge
+    end = timeline[-1]["start_beat"] + timeline[-1]["beats"]
+    assert end == pytest.approx(320 * 4, abs=4) and timeline[-1]["symbol"] == "Am"
+
+
 def test_corpus_chorale():
     from music21 import corpus
 
