@@ -220,13 +220,13 @@ def test_untimed_midi_gets_its_tempo_heard(tmp_path):
     and its beats are counted at that tempo (Foster's "Jeanie", 4/4, played at 84 BPM)."""
     from music21 import corpus
 
-    from tools.music.midi_io import declares_timing
+    from tools.music.midi_io import read_midi_with_timing
     from tools.music.musicxml_io import score_to_song
 
     song = score_to_song(corpus.parse("leadSheet/fosterBrownHair.mxl"))
     path = tmp_path / "performance.mid"
     _untimed_midi(path, song, 84.0)
-    assert declares_timing(path) == (False, False)
+    assert read_midi_with_timing(path)[1] is False
     data = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data
     a = data["attributes"]
     assert a["tempo"]["origin"].startswith("heard") and "the file sets no tempo" in data["caption"]
@@ -238,7 +238,7 @@ def test_untimed_midi_gets_its_tempo_heard(tmp_path):
     assert a["key"]["key"] == "F major"
 
     timed = song.model_copy(update={"tempo_bpm": 84.0}).to_midi(tmp_path / "timed.mid")  # sets both
-    assert declares_timing(timed) == (True, True)
+    assert read_midi_with_timing(timed)[1] is True
     a = caption_music.invoke({"source": str(timed)}, ToolContext(workdir=tmp_path)).data["attributes"]
     assert a["tempo"] == {"bpm": 84.0, "confidence": 1.0, "origin": "file"}
 

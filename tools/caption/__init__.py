@@ -28,15 +28,15 @@ class CaptionArgs(BaseModel):
 
 def _caption_symbolic(resolved, focus: str | None) -> Caption:
     """A song artifact, MIDI, MusicXML, MXL or ABC, told apart by how far its tempo can be trusted."""
-    from tools.music.midi_io import declares_timing, read_midi
+    from tools.music.midi_io import read_midi_with_timing
     from tools.music.musicxml_io import read_score
 
     if resolved.song is not None:
         return caption_song(resolved.song, focus=focus)
     if resolved.kind == FileKind.MIDI:
         # neither a tempo nor a time signature: a performance on the default grid, so hear them
-        return caption_song(read_midi(resolved.path), focus=focus,
-                            timing_from_file=any(declares_timing(resolved.path)))
+        song, timed = read_midi_with_timing(resolved.path)
+        return caption_song(song, focus=focus, timing_from_file=timed)
     song, marked = read_score(resolved.path)
     return caption_song(song, focus=focus, tempo_marked=marked)
 

@@ -127,7 +127,7 @@ def caption_song(song: Song, *, focus: str | None = None, timing_from_file: bool
 
     The key is *estimated* from the notes (the file's notated key is reported beside it as
     ``notated_key``). Tempo and meter are the file's own, unless ``timing_from_file`` is False (a
-    MIDI file that sets neither, see `midi_io.declares_timing`): then they are heard in a render,
+    MIDI file that sets neither, see `midi_io.read_midi_with_timing`): then they are heard in a render,
     as for audio, and the notes' beats are rescaled to the tempo found. ``tempo_marked`` False (a
     score with no metronome mark) reports the tempo as assumed, not as the file's.
 

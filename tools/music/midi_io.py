@@ -130,6 +130,19 @@ def read_midi(path: Path) -> Song:
     Raises:
         TunesmithError: when the file is not a readable MIDI file.
     """
+    return read_midi_with_timing(path)[0]
+
+
+def read_midi_with_timing(path: Path) -> tuple[Song, bool]:
+    """The Song and whether the file sets a tempo or a time signature at all.
+
+    Without either, readers assume 120 BPM and 4/4: a performance or a transcription saved as MIDI
+    keeps its notes in real time on that default grid, so the file's "tempo" says nothing. One parse
+    gives both: the caption needs both, and a large file cost a second parse for the flag.
+
+    Raises:
+        TunesmithError: when the file is not a readable MIDI file.
+    """
     midi = _open_midi(path)
     tpb = midi.ticks_per_beat or TICKS_PER_BEAT
     tempo_bpm, meter, key, title = 120.0, "4/4", "C major", path.stem
@@ -192,20 +205,7 @@ def read_midi(path: Path) -> Song:
     if melody is not None:
         song.melody = melody
     song.sections = _sections_from_markers(song, markers, chords)
-    return song
-
-
-def declares_timing(path: Path) -> tuple[bool, bool]:
-    """Whether a MIDI file sets its tempo and its time signature at all.
-
-    Without them readers assume 120 BPM and 4/4: a performance or a transcription saved as MIDI
-    keeps its notes in real time on that default grid, so the file's "tempo" says nothing.
-
-    Raises:
-        TunesmithError: when the file is not a readable MIDI file.
-    """
-    kinds = {message.type for track in _open_midi(path).tracks for message in track if message.is_meta}
-    return "set_tempo" in kinds, "time_signature" in kinds
+    return song, seen_tempo or seen_meter
 
 
 def _notes_with_lyrics(spans: list[tuple[int, int, int, int]], lyrics_at: dict[int, str], tpb: int) -> list[Note]:
