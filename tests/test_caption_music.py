@@ -67,6 +67,21 @@ def test_corpus_chorale():
     assert a["genre"]["name"] == "chorale / hymn"
     romans = {c["roman"].rstrip("7") for c in a["chords"]["timeline"]}
     assert {"i", "V"} <= romans
+    # four parts named for voices, no lyrics, no instruments set: sung, not "Acoustic Grand Piano"
+    assert [i["name"] for i in a["instruments"]] == ["voices (Soprano, Alto, Tenor, Bass)"]
+    assert a["vocals"]["present"] is True
+
+
+def test_voice_names_need_every_word_and_bass_needs_company(song):
+    from tools.caption.symbolic import voice_parts
+
+    def named(*names_programs):
+        tracks = [t.model_copy(update={"name": n, "program": p}) for t, (n, p) in zip(song.tracks, names_programs)]
+        return song.model_copy(update={"tracks": tracks, "melody": song.melody.model_copy(update={"name": "Flute"})})
+
+    assert voice_parts(named(("Tenor Sax", 0), ("Bass", 0))) == []  # a band: a sax and a bass
+    assert voice_parts(named(("Tenor", 66), ("Bass", 33))) == []  # programs say tenor sax, bass guitar
+    assert [t.name for t in voice_parts(named(("Tenor I", 0), ("Bass", 0)))] == ["Tenor I", "Bass"]
 
 
 def test_tool_on_midi_and_abc(song, tmp_path):

@@ -6,10 +6,12 @@ file, a Tunesmith song and an audio transcription.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
 
+from tools.caption.describe import words
 from tools.music.song import Song, Track
 
 VOCAL_PROGRAMS = {52, 53, 54}  # Choir Aahs, Voice Oohs, Synth Voice
@@ -28,11 +30,41 @@ def instrument_name(track: Track) -> str:
     return pretty_midi.program_to_instrument_name(track.program)
 
 
+def _name_words(track: Track) -> list[str]:
+    """The words of a part's name that say what it is (numbering and modifiers dropped)."""
+    table = words()["voice_parts"]
+    return [w for w in re.findall(r"[a-z][a-z\-]*", track.name.lower()) if w not in table["modifiers"]]
+
+
+def voice_parts(song: Song) -> list[Track]:
+    """The tracks a score names for voices (see words.json "voice_parts" for the rule and why)."""
+    table = words()["voice_parts"]
+    sure, maybe = set(table["voices"]), set(table["voices_beside_a_voice"])
+    candidates = [t for t in song.all_tracks() if t.notes and not t.is_drum
+                  and (t.program == 0 or t.program in VOCAL_PROGRAMS)]
+    named = [(t, _name_words(t)) for t in candidates]
+    named = [(t, ws) for t, ws in named if ws and all(w in sure or w in maybe for w in ws)]
+    if not any(any(w in sure for w in ws) for _, ws in named):
+        return []
+    return [t for t, _ in named]
+
+
+def _voices_label(parts: list[Track]) -> str:
+    """"voice", "voice (Soprano)" or "voices (Soprano, Alto, Tenor, Bass)", each name once."""
+    generic = set(words()["voice_parts"]["generic"])
+    names = list(dict.fromkeys(t.name.strip() for t in parts if not set(_name_words(t)) <= generic))
+    noun = "voices" if len(parts) > 1 else "voice"
+    return f"{noun} ({', '.join(names)})" if names else noun
+
+
 def instruments(song: Song) -> list[dict]:
-    """Instruments ranked by sounding time (MidiCaps keeps the top five)."""
+    """Instruments ranked by sounding time (MidiCaps keeps the top five); parts named for voices
+    are one entry, by their names, not the piano a score without instruments falls back to."""
+    voices = voice_parts(song)
     time: Counter = Counter()
     for track in song.all_tracks():
-        time[instrument_name(track)] += sum(n.duration for n in track.notes)
+        name = _voices_label(voices) if any(track is v for v in voices) else instrument_name(track)
+        time[name] += sum(n.duration for n in track.notes)
     total = sum(time.values()) or 1.0
     return [{"name": name, "share": round(t / total, 3), "confidence": 1.0} for name, t in time.most_common(5)]
 
@@ -67,10 +99,10 @@ def texture(notes: list) -> tuple[str, float, int]:
 
 
 def vocals(song: Song) -> tuple[bool, float]:
-    """Whether a part is sung: lyric syllables on the melody, or a voice program."""
+    """Whether a part is sung: lyric syllables on the melody, a voice program, or parts named for voices."""
     if any(n.syllable for n in song.melody.notes):
         return True, 1.0
-    if any(t.program in VOCAL_PROGRAMS and not t.is_drum and t.notes for t in song.all_tracks()):
+    if any(t.program in VOCAL_PROGRAMS and not t.is_drum and t.notes for t in song.all_tracks()) or voice_parts(song):
         return True, 0.8
     return False, 0.8
 
