@@ -56,6 +56,27 @@ def test_long_piece_keeps_every_chord():
     assert end == pytest.approx(320 * 4, abs=4) and timeline[-1]["symbol"] == "Am"
 
 
+def test_lead_sheet_chords_hold_until_the_next_and_stray_marks_are_not_a_chart(song):
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+    from tools.music.song import Section
+
+    sheet = score_to_song(corpus.parse("leadSheet/berlinAlexandersRagtime.mxl"))
+    chords = caption_song(sheet).attributes["chords"]
+    timeline = chords["timeline"]
+    assert chords["origin"] == "notated" and timeline[0]["symbol"] == "F"
+    for before, after in zip(timeline, timeline[1:]):  # no bar without a chord between two symbols
+        assert before["start_beat"] + before["beats"] == pytest.approx(after["start_beat"])
+    assert timeline[-1]["start_beat"] + timeline[-1]["beats"] >= sheet.duration_beats - 1e-6
+
+    # one harmony mark in eight bars (as three Monteverdi madrigals carry): the chords come from the notes
+    marked = song.model_copy(update={"sections": [Section(name="song", kind="song", start_bar=0, bars=8,
+                                                          chords=["", "", "", "D", "", "", "", ""])]})
+    chords = caption_song(marked).attributes["chords"]
+    assert chords["origin"] == "estimated" and [c["symbol"] for c in chords["timeline"]][:3] == ["Am", "Dm", "E"]
+
+
 def test_corpus_chorale():
     from music21 import corpus
 

@@ -38,15 +38,35 @@ def _common_progression(romans: list[str]) -> str | None:
 TIMELINE_CHORDS = 3000
 
 
+# Chord symbols written on fewer than this share of a score's bars are marks, not a chord chart:
+# three Monteverdi madrigals carry two or three stray "D"/"E"/"B" harmony marks in 70–90 bars, and
+# the caption gave those as the whole piece's chords (bench chord score 0.583 on whole pieces; with
+# the chords estimated from the notes instead, 0.723). A lead sheet names a chord every bar or two
+# (Berlin's "Alexander's Ragtime Band": 19 symbols in 34 bars).
+NOTATED_CHORDS_MIN_BARS = 0.25
+
+
+def _notated_chords(song: Song) -> list[tuple[float, float, str]]:
+    """The score's own chords as (start beat, beats, symbol), each held until the next one as on a
+    lead sheet (a bar with no symbol keeps the last chord); empty when the score has no chord chart."""
+    spans = song.chord_timeline()
+    bars = max(1.0, song.duration_beats / song.beats_per_bar)
+    if not spans or len({int(c.start // song.beats_per_bar) for c in spans}) < NOTATED_CHORDS_MIN_BARS * bars:
+        return []
+    ends = [c.start for c in spans[1:]] + [max(song.duration_beats, spans[-1].start + spans[-1].duration)]
+    return [(c.start, end - c.start, c.symbol) for c, end in zip(spans, ends)]
+
+
 def _chords(song: Song, notes: list, key_name: str) -> dict:
     from tools.music.analysis.chords import estimate_chords
     from tools.music.theory import parse_chord, roman_numeral
 
     key = parse_key(key_name)
-    given = song.chord_timeline()
+    given = _notated_chords(song)
     if given:
-        timeline = [{"start_beat": c.start, "beats": c.duration, "symbol": c.symbol,
-                     "roman": roman_numeral(parse_chord(c.symbol), key), "confidence": 1.0} for c in given]
+        timeline = [{"start_beat": start, "beats": beats, "symbol": symbol,
+                     "roman": roman_numeral(parse_chord(symbol), key), "confidence": 1.0}
+                    for start, beats, symbol in given]
         origin = "notated"
     else:
         found = estimate_chords(notes, key=key, beats_per_bar=song.beats_per_bar)
