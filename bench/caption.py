@@ -1,6 +1,6 @@
 """Caption benchmark: render music21 corpus pieces with FluidSynth and score what we measure.
 
-    .venv/bin/python bench/caption.py [--set tuning|heldout|both] [--per-collection N] [--seconds 30]
+    .venv/bin/python bench/caption.py [--set tuning|heldout|both] [--per-collection N] [--seconds 90]
                                       [--no-audio] [--no-symbolic] [--full] [--verbose] [--ranker]
 
 Two disjoint sets: TUNING (the collections the estimators' constants were chosen on) and HELDOUT
@@ -15,9 +15,11 @@ analysis outvote the signature when the music ends on the analysed tonic applies
 scores too; and modal polyphony (MODAL_COLLECTIONS), whose signature names no key, is in the mode
 of its final, as modal theory defines it.
 The meter is the notated time signature, the tempo is the quarter-note tempo *we* set (seeded, 60–150
-BPM) when rendering. Pieces longer than ``--seconds`` are cut for rendering (their final cadence is lost).
-The symbolic key is scored on the whole file, because the truth is the whole piece's notated key
-and a user's file is whole; the same estimator on the audio's excerpt is printed beside it.
+BPM) when rendering. Pieces are rendered and scored whole, because every truth here (above all the
+key) belongs to the whole piece: a 90 s cut of a sonata movement may end in its dominant, and its
+key then has no right answer. ``--seconds N`` cuts longer pieces to N seconds (the default until
+2026-11-29 was 90, for speed: 88 whole pieces are 190 minutes of audio); with a cut, the symbolic key
+of the audio's excerpt is printed beside the whole file's.
 Chords are compared with music21's `chordify` + root/quality per beat where the piece has several voices.
 
 Prints, for the audio path and the symbolic path: key exact accuracy and MIREX weighted score
@@ -175,8 +177,9 @@ def modal_key(song) -> str:
     return str(parse_key(f"{pc_name(final)} {mode}"))
 
 
-def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, seed: int = 7) -> list[Piece]:
-    """Parse, cut and set a tempo for each selected piece (skipping ones music21 cannot read).
+def load_pieces(per_collection: dict[str, int], seconds: float | None, cache: Path, seed: int = 7) -> list[Piece]:
+    """Parse, cut to ``seconds`` (None: whole) and set a tempo for each selected piece (skipping ones
+    music21 cannot read).
 
     Parsed songs are cached as JSON in ``cache``: parsing multi-tune ABC files takes seconds each.
     """
@@ -222,7 +225,8 @@ def load_pieces(per_collection: dict[str, int], seconds: float, cache: Path, see
         notes_end = lambda s: max(n.start + n.duration for t in s.all_tracks() for n in t.notes)  # noqa: E731
         uncut = song
         whole = notes_end(song)
-        song = _cut(song, seconds)
+        if seconds is not None:
+            song = _cut(song, seconds)
         if song.duration_seconds < 8:
             continue
         counts[collection] += 1
@@ -411,7 +415,8 @@ def report(rows: list[dict], label: str, *, verbose: bool) -> None:
         print(f"{'audio caption vocals (all instr.)':<34} false positives {sum(bool(r['cap_vocals']) for r in vocal)}"
               f"/{len(vocal)}")
     key_line("sym_key", "symbolic key (whole file)")
-    key_line("sym_key_excerpt", "symbolic key (the audio's excerpt)")
+    if any(not r["complete"] for r in rows):
+        key_line("sym_key_excerpt", "symbolic key (the audio's excerpt)")
     key_line("sym_key_signed", "symbolic key (whole, + signature)")
     key_line("sym_key_ranker", "symbolic key (ranker, opt-in)")
     for field, name in (("audio_chords", "audio chords vs music21"), ("sym_chords", "symbolic chords vs music21")):
@@ -439,7 +444,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--set", choices=("tuning", "heldout", "both"), default="both")
     parser.add_argument("--per-collection", type=int, default=0, help="override every collection's count")
-    parser.add_argument("--seconds", type=float, default=90.0, help="cut longer pieces to this")
+    parser.add_argument("--seconds", type=float, default=None, help="cut longer pieces to this (default: whole)")
     parser.add_argument("--no-audio", action="store_true")
     parser.add_argument("--no-symbolic", action="store_true")
     parser.add_argument("--verbose", action="store_true")
