@@ -93,6 +93,17 @@ def test_corpus_chorale():
     assert a["vocals"]["present"] is True
 
 
+def test_parts_without_instruments_are_named_as_the_score_names_them():
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+
+    # Corelli's trio sonata sets no instruments: its parts read as program 0, which is a piano
+    a = caption_song(score_to_song(corpus.parse("corelli/opus3no1/1grave.xml"))).attributes
+    assert [i["name"] for i in a["instruments"]] == ["Violino", "Violone e Organo"]
+    assert a["vocals"]["present"] is False
+
+
 def test_voice_names_need_every_word_and_bass_needs_company(song):
     from tools.caption.symbolic import voice_parts
 

@@ -22,18 +22,29 @@ def pitched_notes(song: Song) -> list:
 
 
 def instrument_name(track: Track) -> str:
-    """General MIDI name of a track's program (the drum kit for drum tracks)."""
+    """General MIDI name of a track's program (the drum kit for drum tracks), or the part's own
+    name where the program is unset (0) and the name says what plays (words.json "instrument_parts")."""
     if track.is_drum:
         return "Drum Kit"
+    if track.program == 0 and set(_name_words(track)) & set(words()["instrument_parts"]["words"]):
+        return _part_name(track)
     import pretty_midi
 
     return pretty_midi.program_to_instrument_name(track.program)
 
 
+def _part_name(track: Track) -> str:
+    """A part's name without its numbering: "Violino I." → "Violino", "Horn in F 2" → "Horn in F"."""
+    kept = track.name.split()
+    while len(kept) > 1 and re.fullmatch(r"(?:[ivx]+|\d+)\.?", kept[-1], flags=re.IGNORECASE):
+        kept.pop()
+    return " ".join(kept).rstrip(".")
+
+
 def _name_words(track: Track) -> list[str]:
     """The words of a part's name that say what it is (numbering and modifiers dropped)."""
     table = words()["voice_parts"]
-    return [w for w in re.findall(r"[a-z][a-z\-]*", track.name.lower()) if w not in table["modifiers"]]
+    return [w for w in re.findall(r"[^\W\d_][^\W\d_\-]*(?:-[^\W\d_]+)*", track.name.lower()) if w not in table["modifiers"]]
 
 
 def voice_parts(song: Song) -> list[Track]:
