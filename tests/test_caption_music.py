@@ -90,7 +90,7 @@ def test_corpus_chorale():
     assert {"i", "V"} <= romans
     # four parts named for voices, no lyrics, no instruments set: sung, not "Acoustic Grand Piano"
     assert [i["name"] for i in a["instruments"]] == ["voices (Soprano, Alto, Tenor, Bass)"]
-    assert a["vocals"]["present"] is True
+    assert a["vocals"] == {"present": True, "confidence": 0.8, "evidence": "parts named for voices"}
 
 
 def test_parts_without_instruments_are_named_as_the_score_names_them():

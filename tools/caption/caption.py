@@ -115,7 +115,7 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
         "chords": _chords(song, notes, key_estimate.key),
         "instruments": instruments if instruments is not None else symbolic.instruments(song),
         "texture": {"kind": kind, "voices": voices, "confidence": texture_conf},
-        "vocals": vocals if vocals is not None else dict(zip(("present", "confidence"), symbolic.vocals(song))),
+        "vocals": vocals if vocals is not None else symbolic.vocals(song),
         "melodic_range": melodic_range if melodic_range is not None else symbolic.melodic_range(song),
         "structure": symbolic.structure(notes, song.beats_per_bar),
         "note_density_per_s": round(density, 2),

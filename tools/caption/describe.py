@@ -193,7 +193,12 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
             sentences.append(f"A singing voice is {sure} heard." if vocals["present"]
                              else f"It is {sure} instrumental.")
         else:
-            sentences.append("A voice carries the melody." if vocals["present"] else "It is instrumental.")
+            if not vocals["present"]:
+                sentences.append("It is instrumental.")
+            elif vocals.get("evidence") == "parts named for voices":
+                sentences.append("The file writes no words for them.")
+            else:
+                sentences.append("A voice carries the melody.")
     chords = a.get("chords", {})
     if chords.get("progression"):
         sentences.append(f"The harmony centres on {', '.join(chords['common'][:4])}; the most repeated progression is "

@@ -109,13 +109,16 @@ def texture(notes: list) -> tuple[str, float, int]:
     return "polyphonic", round(float(1 - shared), 2), max(voices, 2)
 
 
-def vocals(song: Song) -> tuple[bool, float]:
-    """Whether a part is sung: lyric syllables on the melody, a voice program, or parts named for voices."""
+def vocals(song: Song) -> dict:
+    """Whether a part is sung, and what says so: lyric syllables on the melody, a voice program,
+    or parts named for voices (a chorale with no words written is still sung)."""
     if any(n.syllable for n in song.melody.notes):
-        return True, 1.0
-    if any(t.program in VOCAL_PROGRAMS and not t.is_drum and t.notes for t in song.all_tracks()) or voice_parts(song):
-        return True, 0.8
-    return False, 0.8
+        return {"present": True, "confidence": 1.0, "evidence": "lyrics"}
+    if any(t.program in VOCAL_PROGRAMS and not t.is_drum and t.notes for t in song.all_tracks()):
+        return {"present": True, "confidence": 0.8, "evidence": "voice program"}
+    if voice_parts(song):
+        return {"present": True, "confidence": 0.8, "evidence": "parts named for voices"}
+    return {"present": False, "confidence": 0.8, "evidence": "no lyrics, voice programs or voice parts"}
 
 
 def melody_track(song: Song) -> Track | None:
