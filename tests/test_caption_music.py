@@ -116,6 +116,18 @@ def test_voice_names_need_every_word_and_bass_needs_company(song):
     assert [t.name for t in voice_parts(named(("Tenor I", 0), ("Bass", 0)))] == ["Tenor I", "Bass"]
 
 
+def test_the_attribute_asked_about_is_answered_first(song):
+    openings = {"key": "It is in A minor (", "tempo": "The tempo is 110 BPM (moderato), as the file sets it.",
+                "meter": "It is in 4/4 time.", "chords": "The chords (notated) open Am (i) – Dm (iv) – E (V) – Am (i)",
+                "instruments": "It is scored for: ", "range": "The melody spans ",
+                "loudness": "A score has no loudness to measure"}
+    plain = caption_song(song).text
+    for focus, opening in openings.items():
+        text = caption_song(song, focus=focus).text
+        assert text.startswith(opening), (focus, text)
+        assert plain.split(". ")[0] in text  # the whole description follows the answer
+
+
 def test_tool_on_midi_and_abc(song, tmp_path):
     midi = song.to_midi(tmp_path / "tune.mid")
     result = caption_music.invoke({"source": str(midi), "focus": "key"}, ToolContext(workdir=tmp_path))

@@ -152,10 +152,13 @@ def form_words(form: dict) -> str:
 
 
 def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
-    """One paragraph stating the attributes plainly, in a librarian's order; ``focus`` first."""
+    """One paragraph stating the attributes plainly, in a librarian's order. With a ``focus`` (the
+    attribute the user asked about: "what key is it in?") a direct answer comes first, then the
+    paragraph; the answer cannot be left to the paragraph's order, because key, tempo and meter all
+    live in its opening sentence and the chords sentence never says "chords"."""
     tempo = a["tempo"]
     w = words()
-    sentences = []
+    sentences: list[tuple[str, str]] = []  # (topic, sentence)
     texture = a.get("texture", {}).get("kind", "")
     guess = a.get("genre", {})
     genre_name = guess.get("name", "piece")
@@ -179,41 +182,96 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
         lead += f", with no tempo marked (read at {tempo['bpm']:.0f} BPM)."
     else:
         lead += f", at a {_threshold_word(w['tempo_words'], tempo['bpm'])} {tempo['bpm']:.0f} BPM ({'; '.join(asides)})."
-    sentences.append(lead)
-    sentences.append(f"It lasts {_fmt_seconds(a['duration_s'])}, a {_threshold_word(w['duration_words'], a['duration_s'])} piece"
-                     + (f" with a {texture} texture." if texture else "."))
+    sentences.append(("lead", lead))
+    sentences.append(("texture", f"It lasts {_fmt_seconds(a['duration_s'])}, a "
+                                 f"{_threshold_word(w['duration_words'], a['duration_s'])} piece"
+                                 + (f" with a {texture} texture." if texture else ".")))
     names = [i["name"] for i in a.get("instruments", [])]
     if names:
         label = "Instruments heard (estimated)" if a.get("source") == "audio" else "It is scored for"
-        sentences.append(f"{label}: {', '.join(names[:5])}.")
+        sentences.append(("instruments", f"{label}: {', '.join(names[:5])}."))
     vocals = a.get("vocals")
     if vocals is not None and vocals.get("present") is not None:
         if a.get("source") == "audio":  # an estimate: say how sure it is
             sure = confidence_word(vocals.get("confidence", 0.0))
-            sentences.append(f"A singing voice is {sure} heard." if vocals["present"]
-                             else f"It is {sure} instrumental.")
+            sentences.append(("vocals", f"A singing voice is {sure} heard." if vocals["present"]
+                              else f"It is {sure} instrumental."))
         else:
             if not vocals["present"]:
-                sentences.append("It is instrumental.")
+                sentences.append(("vocals", "It is instrumental."))
             elif vocals.get("evidence") == "parts named for voices":
-                sentences.append("The file writes no words for them.")
+                sentences.append(("vocals", "The file writes no words for them."))
             else:
-                sentences.append("A voice carries the melody.")
+                sentences.append(("vocals", "A voice carries the melody."))
     chords = a.get("chords", {})
     if chords.get("progression"):
-        sentences.append(f"The harmony centres on {', '.join(chords['common'][:4])}; the most repeated progression is "
-                         f"{chords['progression']}.")
+        sentences.append(("chords", f"The harmony centres on {', '.join(chords['common'][:4])}; the most repeated "
+                                    f"progression is {chords['progression']}."))
     rng = a.get("melodic_range")
     if rng:
-        sentences.append(f"The melody spans {rng['lowest']} to {rng['highest']} ({rng['semitones']} semitones).")
+        sentences.append(("range", f"The melody spans {rng['lowest']} to {rng['highest']} ({rng['semitones']} semitones)."))
     form = a.get("structure")
     if form and form.get("repeats"):
-        sentences.append(f"Its sections run {form_words(form)}.")
+        sentences.append(("structure", f"Its sections run {form_words(form)}."))
     loud = a.get("loudness")
     if loud:
-        sentences.append(f"Loudness {loud['integrated_lufs']:.1f} LUFS with {loud['loudness_range_lu']:.1f} LU of dynamic range.")
+        sentences.append(("loudness", f"Loudness {loud['integrated_lufs']:.1f} LUFS with {loud['loudness_range_lu']:.1f} "
+                                      "LU of dynamic range."))
+    answer = focus_answer(a, focus) if focus else None
     if focus:
-        key = focus.lower().strip()
-        first = [s for s in sentences if key.split()[0][:5] in s.lower()]
-        sentences = first + [s for s in sentences if s not in first]
-    return " ".join(sentences)
+        sentences = _lead_with(sentences, focus)
+    return " ".join(([answer] if answer else []) + [text for _, text in sentences])
+
+
+def focus_answer(a: dict[str, Any], focus: str) -> str | None:
+    """The direct answer to a question about one attribute, in a sentence (None when not measured)."""
+    if focus == "key":
+        key = a["key"]
+        runner_up = next((name for name, _ in key.get("candidates", [])[1:2]), None)
+        notated = a.get("notated_key")
+        return (f"It is in {key['key']} ({confidence_word(key.get('confidence', 0.0))}"
+                + (f"; the next likeliest key is {runner_up}" if runner_up else "")
+                + (f"; the file notates {notated}" if notated and notated != key["key"] else "") + ").")
+    if focus == "tempo":
+        tempo = a["tempo"]
+        origin = tempo.get("origin") or ("heard" if a.get("source") == "audio" else "file")
+        if origin.startswith("assumed"):
+            return f"No tempo is marked, so it is read at {tempo['bpm']:.0f} BPM."
+        mark = _threshold_word(words()["tempo_marks"], tempo["bpm"])
+        other = next((alt["bpm"] for alt in tempo.get("alternatives", [])[:1]
+                      if alt["probability"] >= SAY_ALTERNATIVE_TEMPO), None)
+        said = "as the file sets it" if origin == "file" else "as heard in the music"
+        also = f"; it can also be counted at {other:.0f} BPM" if other else ""
+        return f"The tempo is {tempo['bpm']:.0f} BPM ({mark}), {said}{also}."
+    if focus == "meter":
+        meter = a["meter"]
+        hedge = "probably " if meter.get("confidence", 1.0) < HEDGE_METER else ""
+        return f"It is {hedge}in {meter['meter']} time."
+    if focus == "chords":
+        chords = a.get("chords", {})
+        timeline = chords.get("timeline", [])
+        if not timeline:
+            return None
+        opening = " – ".join(f"{c['symbol']} ({c['roman']})" for c in timeline[:8])
+        return f"The chords ({chords.get('origin', 'estimated')}) open {opening}."
+    if focus == "mood":
+        mood = a.get("mood", {}).get("words", [])[:3]
+        return f"It sounds {', '.join(mood[:-1])} and {mood[-1]}." if len(mood) > 1 else (
+            f"It sounds {mood[0]}." if mood else None)
+    if focus == "structure":
+        form = a.get("structure")
+        if not form or form.get("repeats"):
+            return None  # its sections sentence leads
+        return f"No section comes back; its {form.get('phrase_bars', 4)}-bar phrases run {form['form']}."
+    if focus == "loudness" and not a.get("loudness"):
+        return "A score has no loudness to measure; only audio does."
+    if focus == "genre":
+        guess = a.get("genre", {})
+        if guess.get("name") in (None, "piece", "unknown"):
+            return None
+        return f"It is {confidence_word(guess.get('confidence', 0.0))} {_article(guess['name'])} {guess['name']}."
+    return None  # the other attributes have a sentence of their own in the paragraph; it goes first
+
+
+def _lead_with(sentences: list[tuple[str, str]], topic: str) -> list[tuple[str, str]]:
+    return [s for s in sentences if s[0] == topic] + [s for s in sentences if s[0] != topic]
