@@ -5,7 +5,7 @@ whether the source is the attachment or an earlier result; the normalisers read 
 and names. The contract (issue 8): text_to_song{prompt, lyrics, genre, mood, tempo_bpm, key,
 duration_s, vocals, title}, write_lyrics{topic, genre, mood, rhyme_scheme, structure},
 find_rhymes{word, kind}, analyze_lyrics{text}, style_transfer{source, target_style, tempo_bpm, key},
-edit_song{source, section, instruction, …}, caption_music{source}, search_music{query, like, limit},
+edit_song{source, section, instruction, …}, caption_music{source, focus}, search_music{query, like, limit},
 make_playlist{prompt, duration_min, count, seed}, video_soundtrack{video, prompt, mode}.
 """
 
@@ -257,7 +257,11 @@ def edit_song(context: Context, reading: Reading) -> dict[str, Any]:
 
 
 def caption_music(context: Context, reading: Reading) -> dict[str, Any]:
-    return {"source": resolve_source(context, reading)}
+    args: dict[str, Any] = {"source": resolve_source(context, reading)}
+    focus = nz.caption_focus(context.text)
+    if focus:
+        args["focus"] = focus
+    return args
 
 
 _LIKE = re.compile(r"\b(similar|like (?:this|that|it|the one)|resembl\w*|sounds? like|more like|close to)\b", re.I)

@@ -32,6 +32,20 @@ def presets() -> dict:
     return json.loads((_DATA / "presets.json").read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _focus_patterns() -> list[tuple[str, re.Pattern]]:
+    table = json.loads((_DATA / "caption_focus.json").read_text(encoding="utf-8"))["focus"]
+    return [(focus, re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I))
+            for focus, words in table.items()]
+
+
+def caption_focus(text: str) -> str | None:
+    """The attribute a question about a piece asks for ("what key is it in?" → "key"), the earliest
+    named in the text; None for a plain "describe it"."""
+    found = [(match.start(), focus) for focus, pattern in _focus_patterns() if (match := pattern.search(text))]
+    return min(found)[1] if found else None
+
+
 def words_to_number(text: str) -> float | None:
     """Parse "90", "2.5", "ninety", "a hundred and twenty", "two and a half" → a number.
 

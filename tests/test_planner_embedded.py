@@ -81,6 +81,15 @@ def test_follow_ups_resolve_to_the_last_song(planner):
     assert plan.calls[0].args["source"] in ("other.mid", "song-7")
 
 
+def test_a_question_about_the_song_names_its_focus(planner):
+    asked = {"which key is the song in?": "key", "how fast does it go?": "tempo", "can you list its chords": "chords",
+             "describe it": None}
+    for text, focus in asked.items():
+        plan = planner.plan(SONG + [_user(text)])
+        assert plan.calls[0].tool == "caption_music" and plan.calls[0].args["source"] == "song-7", text
+        assert plan.calls[0].args.get("focus") == focus, text
+
+
 def test_chain_lyrics_then_song(planner):
     plan = planner.plan([_user("write lyrics about a lighthouse and then sing them as a folk song")])
     assert [c.tool for c in plan.calls] == ["write_lyrics", "text_to_song"]

@@ -64,3 +64,13 @@ def test_genres_map_to_presets_and_every_preset_is_reachable():
 def test_query_keywords():
     assert nz.normalise_query("hymns in G major") == "hymn G major"
     assert nz.normalise_query("reels in the catalogue") == "reel"
+
+
+@pytest.mark.parametrize("text, focus", [
+    ("what key is it in?", "key"), ("is it major or minor?", "key"), ("how fast is this one", "tempo"),
+    ("what's the time signature", "meter"), ("what are the chords?", "chords"), ("who plays on it", "instruments"),
+    ("what's the mood like", "mood"), ("describe the form", "structure"), ("how loud is it", "loudness"),
+    ("what key and tempo is it in", "key"), ("describe it", None), ("tell me about this file", None),
+])
+def test_caption_focus(text, focus):
+    assert nz.caption_focus(text) == focus
