@@ -56,6 +56,9 @@ def test_genres_map_to_presets_and_every_preset_is_reachable():
     assert nz.find_genre("a dreamy synthwave tune") == "synthpop"
     assert nz.find_genre("bossanova about a cafe") == "bossa nova"
     assert nz.find_genre("a song about my day") is None
+    # a compound names its own preset: the brief's own request is folk, not the "indie" → pop alias
+    assert nz.find_genre("a melancholy indie-folk song about driving home after a night shift") == "folk"
+    assert nz.find_genre("an indie pop song") == "pop"
     for preset in nz.presets()["genres"]:
         assert nz.find_genre(f"a {preset} song") == preset
     assert set(nz.presets()["genre_aliases"].values()) <= set(nz.presets()["genres"])
