@@ -360,3 +360,12 @@ def test_untimed_midi_too_short_to_hear_keeps_an_assumed_tempo(tmp_path):
     assert "no tempo marked" in data["caption"]
     assert "mood" not in data["attributes"] and "genre" not in data["attributes"]
     assert data["caption"].startswith("A piece in C major")
+
+
+def test_tempo_word_agrees_with_the_tempo_mark():
+    from tools.caption.describe import _threshold_word, words
+
+    kind = {"grave": "slow", "largo": "slow", "larghetto": "slow", "adagio": "slow", "andante": "moderate",
+            "moderato": "moderate", "allegro": "fast", "vivace": "fast", "presto": "very fast"}
+    for bpm in range(20, 260):  # "a fast 120 BPM (moderato)" said two things
+        assert _threshold_word(words()["tempo_words"], bpm) == kind[_threshold_word(words()["tempo_marks"], bpm)], bpm
