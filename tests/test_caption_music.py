@@ -153,6 +153,20 @@ def test_audio_caption(song):
     assert abs(a["duration_s"] - audio.shape[0] / SR) < 0.1
 
 
+def test_rendered_chorale_is_heard_as_homophonic():
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+    from tools.music.synth import render_song_audio
+
+    # four voices moving together: the transcription's onsets scatter by a frame or two, which
+    # exact onsets once counted as four independent lines ("polyphonic")
+    chorale = score_to_song(corpus.parse("bach/bwv66.6"))
+    a = caption_audio(render_song_audio(chorale, sample_rate=SR), SR).attributes
+    assert a["texture"]["kind"] == "homophonic" and a["texture"]["voices"] >= 3
+    assert a["key"]["key"] == "F# minor"
+
+
 def test_bad_files_are_refused(tmp_path):
     ctx = ToolContext(workdir=tmp_path)
     corrupt = tmp_path / "broken.wav"
