@@ -177,7 +177,12 @@ def test_bad_files_are_refused(tmp_path):
     text.write_text("this is not music, only words")
     empty = tmp_path / "empty.mid"
     empty.write_bytes(b"")
-    for path, message in ((silent, "silent"), (text, "looks like"), (empty, "empty")):
+    no_notes = tmp_path / "blank.musicxml"  # a valid score of one empty bar: music21's key analysis crashed on it
+    no_notes.write_text('<?xml version="1.0"?><score-partwise version="3.1"><part-list><score-part id="P1">'
+                        '<part-name>P</part-name></score-part></part-list><part id="P1"><measure number="1">'
+                        '<attributes><divisions>1</divisions></attributes><note><rest/><duration>4</duration></note>'
+                        '</measure></part></score-partwise>')
+    for path, message in ((silent, "silent"), (text, "looks like"), (empty, "empty"), (no_notes, "no notes")):
         with pytest.raises(TunesmithError, match=message):
             caption_music.invoke({"source": str(path)}, ctx)
     with pytest.raises(TunesmithError):

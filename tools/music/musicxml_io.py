@@ -145,6 +145,8 @@ def _convert(score, title: str) -> tuple[Song, bool]:
     if score.metadata is not None and score.metadata.title:
         title = score.metadata.title
     parts = list(score.parts) if hasattr(score, "parts") and score.parts else [score]
+    if not any(part.flatten().notes for part in parts):
+        raise TunesmithError("The score holds no notes")  # music21's key analysis would crash on it
     flat_first = parts[0].flatten()
     marked = _marked_tempo(score)
     bpm = UNMARKED_TEMPO_BPM if marked is None else marked
