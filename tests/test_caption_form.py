@@ -33,3 +33,16 @@ def test_form_words_give_lengths_once():
                          {"label": "B", "bars": 8}, {"label": "C", "bars": 8}, {"label": "C", "bars": 8}]}
     assert form_words(form) == "A (2 bars), B (8), C (8), B, C, C; C returns 3 times"
     assert form_words({"sections": [{"label": "A", "bars": 1}, {"label": "B", "bars": 4}]}) == "A (1 bar), B (4)"
+    # a part played many times in a row is counted, not listed (one held note once gave 128 "A"s)
+    held = {"sections": [{"label": "A", "bars": 8}] * 128 + [{"label": "B", "bars": 4}]}
+    assert form_words(held) == "A (8 bars) ×128, B (4); A returns 128 times"
+
+
+def test_a_note_held_for_hours_is_read_in_its_first_bars():
+    from tools.caption.symbolic import STRUCTURE_MAX_BARS, structure
+    from tools.music.song import Note
+
+    # one note held 100,000 beats (25,000 bars of 4/4) once kept the caption busy for minutes
+    form = structure([Note(pitch=60, start=0.0, duration=100_000.0, velocity=90)], 4.0)
+    last = form["sections"][-1]
+    assert last["start_bar"] + last["bars"] <= STRUCTURE_MAX_BARS

@@ -113,6 +113,9 @@ def genre(*, texture: str, voices: int, drums: bool, tempo_bpm: float, families:
 
 def _fmt_seconds(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}" if minutes else f"{secs} s"
 
 
@@ -136,18 +139,26 @@ def _article(phrase: str) -> str:
 def form_words(form: dict) -> str:
     """"A (2 bars), B (8), C (4), B, C, D (8); B returns 3 times": lengths where a letter first appears."""
     seen: set[str] = set()
-    parts = []
+    parts: list[str] = []
+    runs: list[int] = []  # how many times in a row each part is played: "A ×128", not 128 "A"s
+    previous = None
     for section in form.get("sections", []):
         label = section["label"]
+        if label == previous:
+            runs[-1] += 1
+            continue
+        previous = label
         if label in seen:
             parts.append(label)
         else:
             unit = (' bar' if section['bars'] == 1 else ' bars') if not seen else ''
             parts.append(f"{label} ({section['bars']}{unit})")
             seen.add(label)
+        runs.append(1)
     counts = {label: sum(s["label"] == label for s in form["sections"]) for label in seen}
     most = max(sorted(counts), key=lambda label: counts[label]) if counts else None
-    text = ", ".join(parts)
+    text = ", ".join(f"{part} ×{run}" if run >= 3 else ", ".join([part] + [part.split(" ")[0]] * (run - 1))
+                     for part, run in zip(parts, runs))
     return text + (f"; {most} returns {counts[most]} times" if most and counts[most] > 2 else "")
 
 

@@ -220,6 +220,12 @@ def _merge_recurring_pairs(sections: list[dict], max_bars: int) -> list[dict]:
         sections = merged
 
 
+# The form is read in the first this-many bars (34 minutes of 4/4 at 120 BPM): the bar-by-bar
+# similarity is quadratic in bars, and one MIDI note held for 100,000 beats (25,000 bars) kept the
+# caption busy for minutes.
+STRUCTURE_MAX_BARS = 1024
+
+
 def structure(notes: list, beats_per_bar: float, *, phrase_bars: int = 4, same: float = 0.9,
               max_section_bars: int = 8) -> dict | None:
     """Sections and their repeats from the self-similarity of bars: a form like "A B C D B C D E D D F".
@@ -237,7 +243,7 @@ def structure(notes: list, beats_per_bar: float, *, phrase_bars: int = 4, same: 
     if not notes:
         return None
     end = max(n.start + n.duration for n in notes)
-    bars = int(np.ceil(end / beats_per_bar - 1e-6))
+    bars = min(int(np.ceil(end / beats_per_bar - 1e-6)), STRUCTURE_MAX_BARS)
     if bars < 2 * phrase_bars:
         return None
     vectors = bar_vectors(notes, beats_per_bar, bars)
