@@ -191,6 +191,22 @@ def test_bad_files_are_refused(tmp_path):
         caption_music.invoke({"source": str(tmp_path / "missing.wav")}, ctx)
 
 
+def test_speech_and_noise_are_refused_as_not_music(tmp_path):
+    from tools.music.voice.espeak import engine
+
+    ctx = ToolContext(workdir=tmp_path)
+    speech = engine().speak("The weather will be cloudy this morning with sunshine later on, and the traffic "
+                            "on the ring road is heavy because of roadworks near the station. Please bring "
+                            "your ticket and arrive ten minutes early for the meeting.")
+    spoken = tmp_path / "weather_report.wav"
+    soundfile.write(str(spoken), np.asarray(speech.audio, dtype=np.float32), speech.sample_rate)
+    hiss = tmp_path / "hiss.wav"
+    soundfile.write(str(hiss), (np.random.default_rng(0).standard_normal(SR * 8) * 0.2).astype(np.float32), SR)
+    for path, kind in ((spoken, "speech"), (hiss, "noise")):
+        with pytest.raises(TunesmithError, match=f"does not sound like music: it sounds like {kind}"):
+            caption_music.invoke({"source": str(path)}, ctx)
+
+
 def test_too_long_audio_is_refused(tmp_path, monkeypatch):
     from tools.config import settings
 

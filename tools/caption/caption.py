@@ -261,6 +261,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
     from tools.music import analysis
     from tools.music.analysis.key import key_from_profile, pitch_class_histogram, chroma_profile, final_bass_from_audio
     from tools.music.analysis.meter import estimate_meter
+    from tools.music.analysis.musicness import music_evidence
     from tools.music.analysis.signal import ANALYSIS_RATE, to_mono
     from tools.music.analysis.timbre import estimate_instruments
     from tools.music.analysis.transcribe import events_to_notes, transcribe
@@ -277,6 +278,10 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
         y = path_or_array
     mono = to_mono(y, sr, min_seconds=2.0)
     duration = len(mono) / ANALYSIS_RATE
+    refusal = music_evidence(mono, ANALYSIS_RATE).refusal()
+    if refusal:
+        raise TunesmithError(f"This does not sound like music: {refusal}",
+                             hint="caption_music describes songs and pieces, not speech or noise")
     events = transcribe(mono, ANALYSIS_RATE)
     if len(events) < 4:
         raise TunesmithError("No musical notes were heard in the audio", hint="is it music? speech and noise have no notes")
