@@ -404,3 +404,23 @@ def test_tempo_word_agrees_with_the_tempo_mark():
             "moderato": "moderate", "allegro": "fast", "vivace": "fast", "presto": "very fast"}
     for bpm in range(20, 260):  # "a fast 120 BPM (moderato)" said two things
         assert _threshold_word(words()["tempo_words"], bpm) == kind[_threshold_word(words()["tempo_marks"], bpm)], bpm
+
+
+def test_a_midi_tempo_no_song_can_hold_reads_as_untimed(tmp_path):
+    import mido
+
+    from tools.music.midi_io import read_midi_with_timing
+
+    midi = mido.MidiFile()
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=1))  # a broken writer: 60,000,000 BPM
+    for pitch in (60, 62, 64, 65, 67):
+        track.append(mido.Message("note_on", note=pitch, velocity=90, time=0))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=480))
+    path = tmp_path / "broken_tempo.mid"
+    midi.save(str(path))
+    song, timed = read_midi_with_timing(path)
+    assert timed is False and song.tempo_bpm == 120.0
+    a = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data["attributes"]
+    assert a["tempo"]["origin"].startswith("assumed") and a["key"]["key"] == "C major"
