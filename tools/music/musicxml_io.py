@@ -119,7 +119,8 @@ def read_score(path: Path) -> tuple[Song, bool]:
     try:
         score = converter.parse(str(path))
     except Exception as error:  # music21 raises many unrelated types for bad files
-        raise TunesmithError(f"{path.name} is not a readable score: {error}") from error
+        reason = str(error).split(". ")[0][:200]  # its messages go on to dump parser internals
+        raise TunesmithError(f"{path.name} is not a readable score: {reason}") from error
     return _convert(score, path.stem)
 
 
