@@ -102,6 +102,9 @@ def test_parts_without_instruments_are_named_as_the_score_names_them():
     a = caption_song(score_to_song(corpus.parse("corelli/opus3no1/1grave.xml"))).attributes
     assert [i["name"] for i in a["instruments"]] == ["Violino", "Violone e Organo"]
     assert a["vocals"]["present"] is False
+    # music21 gives a string part it cannot place String Ensemble 1: a quartet read as one ensemble
+    quartet = caption_song(score_to_song(corpus.parse("mozart/k155/movement3.mxl"))).attributes
+    assert {i["name"] for i in quartet["instruments"]} == {"Violin", "Viola", "Cello"}
 
 
 def test_voice_names_need_every_word_and_bass_needs_company(song):

@@ -21,12 +21,18 @@ def pitched_notes(song: Song) -> list:
     return [n for t in song.all_tracks() if not t.is_drum for n in t.notes]
 
 
+# Programs that stand for "no instrument named": 0 (piano) is every reader's default, and music21
+# gives a string part it cannot place 48 (String Ensemble 1): a Mozart quartet's four parts read
+# as one "String Ensemble 1".
+PLACEHOLDER_PROGRAMS = frozenset({0, 48})
+
+
 def instrument_name(track: Track) -> str:
     """General MIDI name of a track's program (the drum kit for drum tracks), or the part's own
-    name where the program is unset (0) and the name says what plays (words.json "instrument_parts")."""
+    name where the program is a placeholder and the name says what plays (words.json "instrument_parts")."""
     if track.is_drum:
         return "Drum Kit"
-    if track.program == 0 and set(_name_words(track)) & set(words()["instrument_parts"]["words"]):
+    if track.program in PLACEHOLDER_PROGRAMS and set(_name_words(track)) & set(words()["instrument_parts"]["words"]):
         return _part_name(track)
     import pretty_midi
 
