@@ -427,3 +427,14 @@ def test_a_midi_tempo_no_song_can_hold_reads_as_untimed(tmp_path):
     assert timed is False and song.tempo_bpm == 120.0
     a = caption_music.invoke({"source": str(path)}, ToolContext(workdir=tmp_path)).data["attributes"]
     assert a["tempo"]["origin"].startswith("assumed") and a["key"]["key"] == "C major"
+
+
+def test_the_page_shows_a_caption_as_a_table_of_attributes(song, tmp_path):
+    from ui.visuals import table_rows
+
+    data = caption_music.invoke({"source": str(song.to_midi(tmp_path / "tune.mid"))}, ToolContext(workdir=tmp_path)).data
+    headers, rows = table_rows(data)
+    by_name = {row[0]: row[1:] for row in rows}
+    assert headers == ["attribute", "value", "confidence"]
+    assert by_name["key"][0] == "A minor" and by_name["tempo"][0] == "110 BPM (file)" and by_name["meter"][0] == "4/4"
+    assert "Flute" in by_name["instruments"][0] and by_name["vocals"][0] == "yes"

@@ -98,7 +98,10 @@ def chord_chart(song: Song) -> str:
 
 
 def table_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]] | None:
-    """A playlist or search result as (headers, rows): the first list of dicts found in the data."""
+    """A playlist or search result as (headers, rows): the first list of dicts found in the data;
+    a caption as its measured attributes, one a row."""
+    if isinstance(data.get("attributes"), dict) and "key" in data["attributes"]:
+        return caption_rows(data["attributes"])
     for key in ("tracks", "playlist", "items", "results"):
         items = data.get(key)
         if isinstance(items, list) and items and isinstance(items[0], dict):
@@ -110,6 +113,37 @@ def table_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]] | None
             headers = headers[:8]
             return headers, [[item.get(h, "") for h in headers] for item in items]
     return None
+
+
+def caption_rows(a: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """(headers, rows) of a caption's attributes: what was measured, its value, how sure."""
+    def sure(entry: Any) -> Any:
+        return round(float(entry["confidence"]), 2) if isinstance(entry, dict) and "confidence" in entry else ""
+
+    rows: list[list[Any]] = [["key", a["key"]["key"], sure(a["key"])],
+                             ["tempo", f"{a['tempo']['bpm']:.0f} BPM ({a['tempo'].get('origin', 'heard')})", sure(a["tempo"])],
+                             ["meter", a["meter"]["meter"], sure(a["meter"])],
+                             ["duration", f"{a['duration_s']:.1f} s", ""]]
+    chords = a.get("chords") or {}
+    if chords.get("progression"):
+        rows.append(["chords", f"{chords['progression']} (most repeated)", sure(chords)])
+    if a.get("instruments"):
+        rows.append(["instruments", ", ".join(i["name"] for i in a["instruments"][:5]), ""])
+    for name, field, value in (("texture", "texture", "kind"), ("genre", "genre", "name")):
+        if a.get(field):
+            rows.append([name, a[field][value], sure(a[field])])
+    if a.get("mood", {}).get("words"):
+        rows.append(["mood", ", ".join(a["mood"]["words"][:3]), sure(a["mood"])])
+    if a.get("vocals"):
+        rows.append(["vocals", "yes" if a["vocals"].get("present") else "no", sure(a["vocals"])])
+    if a.get("melodic_range"):
+        rng = a["melodic_range"]
+        rows.append(["melodic range", f"{rng['lowest']}–{rng['highest']}", ""])
+    if a.get("structure"):
+        rows.append(["form", a["structure"]["form"], sure(a["structure"])])
+    if a.get("loudness"):
+        rows.append(["loudness", f"{a['loudness']['integrated_lufs']:.1f} LUFS", ""])
+    return ["attribute", "value", "confidence"], rows
 
 
 def cut_timeline(data: dict[str, Any], target: Path) -> Path | None:
