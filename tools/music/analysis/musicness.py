@@ -30,7 +30,9 @@ FILE...` prints the numbers of any file.
 Noise is low tonal *and* low periodicity, speech is unsteady *and* low periodicity; each bound
 sits between the classes, and a clip is refused only when both of its numbers say so (a drum
 loop is not tonal but it is periodic; a choir singing in free time is not periodic but it holds
-its notes). A pure sine passes and is left to the transcription, which hears too few notes.
+its notes). Drum grooves alone (8 Tunesmith presets' kits, 30 s) are as untonal as noise (0.115-
+0.179) and pass on their beat (periodicity 0.566-0.779). A pure sine passes and is left to the
+transcription, which hears too few notes.
 It costs ~0.13 CPU-s a file (the first minute only).
 """
 
