@@ -18,7 +18,6 @@ def restyled_from_audio(tmp_path_factory):
     import soundfile
     from music21 import corpus
 
-    from tests.test_restyle_transfer import melody_f1
     from tools.music.synth import render_song_audio
 
     tmp_path = tmp_path_factory.mktemp("restyle_audio")
@@ -49,3 +48,18 @@ def test_rendered_corpus_tune_keeps_its_melody(restyled_from_audio):
 def test_rendered_corpus_tune_tempo_is_measured(restyled_from_audio):
     _, result = restyled_from_audio
     assert 80 <= result.song.tempo_bpm <= 125
+
+
+def test_a_spoken_recording_is_refused_before_it_is_re_arranged(tmp_path):
+    import numpy as np
+    import soundfile
+
+    from tools.music.errors import TunesmithError
+    from tools.music.voice.espeak import engine
+
+    speech = engine().speak("Good morning, this is the station announcer: the train to the coast leaves from "
+                            "platform four in ten minutes, and the café on the concourse is open until noon.")
+    spoken = tmp_path / "announcement.wav"
+    soundfile.write(spoken, np.asarray(speech.audio, dtype=np.float32), speech.sample_rate)
+    with pytest.raises(TunesmithError, match="does not sound like music: it sounds like speech"):
+        style_transfer(StyleTransferArgs(source=str(spoken), target_style="jazz"), ToolContext(workdir=tmp_path / "out"))

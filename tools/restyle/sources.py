@@ -124,6 +124,14 @@ def transcribe(path: Path, *, max_seconds: float) -> Song:
         raise TunesmithError(f"{path.name} is not readable audio: {error}") from error
     if duration > max_seconds:
         raise TunesmithError(f"{path.name} lasts {duration:.0f} s; the limit is {max_seconds:.0f} s")
+    y, sr = librosa.load(str(path), sr=22050, mono=True)
+    if np.abs(y).max() > 0:  # silence is left to the transcription's "no notes were heard"
+        from tools.music.analysis.musicness import music_evidence
+
+        refusal = music_evidence(y, sr).refusal()
+        if refusal:
+            raise TunesmithError(f"{path.name} does not sound like music: {refusal}",
+                                 hint="style transfer re-arranges a song, a tune or a recording of music")
     # deferred: basic_pitch pulls in onnxruntime and resampy
     from basic_pitch.inference import predict
 
@@ -134,7 +142,6 @@ def transcribe(path: Path, *, max_seconds: float) -> Song:
         _, _, events = predict(str(path), model_or_model_path=str(model))
     if not events:
         raise TunesmithError(f"No notes were heard in {path.name}", hint="a clearer recording of the tune helps")
-    y, sr = librosa.load(str(path), sr=22050, mono=True)
     tempo = _tempo(y, sr)
     spb = 60.0 / tempo
     notes = [Note(pitch=int(p), start=round(float(s) / spb, 4), duration=round(max(float(e - s) / spb, 0.05), 4),
