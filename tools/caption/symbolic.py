@@ -92,9 +92,13 @@ def voice_count(notes: list) -> tuple[int, float]:
         return 0, 0.0
     end = max(n.start + n.duration for n in notes)
     grid = np.arange(0, end, 0.25)
-    counts = np.zeros(len(grid))
-    for n in notes:
-        counts[(grid >= n.start) & (grid < n.start + n.duration)] += 1
+    starts = np.array([float(n.start) for n in notes])
+    # each note sounds on the grid points in [start, start + duration): +1 where it begins, -1 where
+    # it stops, summed along the grid (a mask per note was quadratic: 15 s for 200,000 notes)
+    steps = np.zeros(len(grid) + 1)
+    np.add.at(steps, np.searchsorted(grid, starts, side="left"), 1)
+    np.add.at(steps, np.searchsorted(grid, starts + np.array([float(n.duration) for n in notes]), side="left"), -1)
+    counts = np.cumsum(steps)[:-1]
     sounding = counts[counts > 0]
     return int(counts.max()), float(sounding.mean()) if sounding.size else 0.0
 
