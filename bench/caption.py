@@ -449,8 +449,9 @@ def main() -> None:
     parser.add_argument("--no-symbolic", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--ranker", action="store_true", help="also score the opt-in learned key ranker (key_ranker.py)")
-    parser.add_argument("--full", action="store_true", help="also run the whole audio caption (transcription, "
-                                                            "chords, combined key) and time a 3-minute file and a 200,000-note MIDI file")
+    parser.add_argument("--full", action="store_true",
+                        help="also run the whole audio caption (transcription, chords, combined key) and time "
+                             "a 3-minute file and a 200,000-note MIDI file")
     args = parser.parse_args()
     prepare_environment()
     from tools.config import settings
