@@ -90,6 +90,15 @@ def test_a_question_about_the_song_names_its_focus(planner):
         assert plan.calls[0].args.get("focus") == focus, text
 
 
+def test_a_question_about_a_piece_with_no_piece_asks_for_one(planner):
+    for text in ("what key is it in?", "how fast is this?"):
+        plan = planner.plan([_user(text)])  # the network alone calls these "unclear"
+        assert plan.calls == [] and plan.thought.intent == "caption_music", text
+        assert "file" in plan.reply and "song" in plan.reply, plan.reply
+    theory = planner.plan([_user("what is a chord progression?")])  # names no piece: still theory
+    assert theory.calls == [] and theory.thought.attributes.get("reply_kind") == "theory"
+
+
 def test_chain_lyrics_then_song(planner):
     plan = planner.plan([_user("write lyrics about a lighthouse and then sing them as a folk song")])
     assert [c.tool for c in plan.calls] == ["write_lyrics", "text_to_song"]

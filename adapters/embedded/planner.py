@@ -7,6 +7,7 @@ and the argument spans; ``adapters.arguments`` turns those into canonical tool a
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,9 @@ class EmbeddedPlanner:
         if respond.is_social(context.text) and not context.attachments:
             return _respond_plan(context.text)
         reading = self.read(context)
+        if reading.intent == "respond" and asks_about_a_piece(context.text):
+            reading = build.Reading(intent="caption_music", confidence=reading.confidence,
+                                    reference="attachment" if context.attachments else "artifact")
         if reading.intent == "respond" or (reading.confidence < MIN_CONFIDENCE
                                            and respond.looks_like_gibberish(context.text)):
             return _respond_plan(context.text, reading.confidence)
@@ -192,6 +196,20 @@ def _summary(intent: str, calls: list[ToolCall], attributes: dict[str, Any]) -> 
         "video": args.get("video", "the video"),
     }
     return _SUMMARIES[intent].format(**values)
+
+
+_A_PIECE = re.compile(r"\b(it|it's|its|this|that|the (?:song|piece|track|tune|file|recording))\b", re.I)
+
+
+def asks_about_a_piece(text: str) -> bool:
+    """"what key is it in?", "how fast is this?": a question about one attribute of a piece the
+    turn points at. The network, trained on such questions with a song or file in the
+    conversation, calls the bare question "unclear"; it is a caption whose source may be missing
+    (then the reply asks for a file or a song). A theory question names no piece ("what key has
+    three sharps?") and stays a theory answer."""
+    from adapters.normalize import caption_focus
+
+    return caption_focus(text) is not None and bool(_A_PIECE.search(text))
 
 
 def _respond_plan(text: str, confidence: float = 1.0, kind: str | None = None, reply: str | None = None) -> Plan:
