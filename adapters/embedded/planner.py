@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters import arguments as build
 from adapters import respond
+from adapters.normalize import caption_focus
 from adapters.context import Context, attachment_kind, encoder_text, read_context
 from adapters.embedded import model as net_io
 from agent.plan import Message, MusicalThought, Plan, ToolCall
@@ -205,10 +206,8 @@ def asks_about_a_piece(text: str) -> bool:
     """"what key is it in?", "how fast is this?": a question about one attribute of a piece the
     turn points at. The network, trained on such questions with a song or file in the
     conversation, calls the bare question "unclear"; it is a caption whose source may be missing
-    (then the reply asks for a file or a song). A theory question names no piece ("what key has
-    three sharps?") and stays a theory answer."""
-    from adapters.normalize import caption_focus
-
+    (then the reply asks for a file or a song). A theory question names no piece ("what is a
+    chord progression?") and is not a caption."""
     return caption_focus(text) is not None and bool(_A_PIECE.search(text))
 
 

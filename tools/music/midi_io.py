@@ -14,7 +14,7 @@ from pathlib import Path
 import mido
 
 from tools.music.errors import TunesmithError
-from tools.music.song import DRUM_CHANNEL, Note, Section, Song, Track
+from tools.music.song import DRUM_CHANNEL, MAX_TEMPO_BPM, MIN_TEMPO_BPM, Note, Section, Song, Track
 from tools.music.theory import Key, parse_key
 
 TICKS_PER_BEAT = 480
@@ -124,12 +124,6 @@ def _open_midi(path: Path) -> mido.MidiFile:
         raise TunesmithError(f"{path.name} is not a readable MIDI file: {error}") from error
 
 
-# A tempo event outside what a Song can hold (a broken writer's 1 µs a beat: 60,000,000 BPM) is
-# no tempo at all: the file reads as untimed, and a caption hears its tempo instead of failing
-# with a validation error.
-MIN_BPM, MAX_BPM = 10.0, 400.0
-
-
 def read_midi(path: Path) -> Song:
     """Read a MIDI file into a Song. Files not written by Tunesmith read as one section.
 
@@ -167,8 +161,11 @@ def read_midi_with_timing(path: Path) -> tuple[Song, bool]:
         for message in midi_track:
             tick += message.time
             kind = message.type
-            if kind == "set_tempo" and not seen_tempo and MIN_BPM < mido.tempo2bpm(message.tempo) < MAX_BPM:
-                tempo_bpm, seen_tempo = round(mido.tempo2bpm(message.tempo), 3), True
+            # a tempo no Song can hold (a broken writer's 1 µs a beat: 60,000,000 BPM) is no tempo:
+            # the file reads as untimed, and a caption hears its tempo instead of failing validation
+            if kind == "set_tempo" and not seen_tempo \
+                    and MIN_TEMPO_BPM < (bpm := mido.tempo2bpm(message.tempo)) < MAX_TEMPO_BPM:
+                tempo_bpm, seen_tempo = round(bpm, 3), True
             elif kind == "time_signature" and not seen_meter:
                 meter, seen_meter = f"{message.numerator}/{message.denominator}", True
             elif kind == "key_signature" and not seen_key:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from tools.music.theory import bar_beats, parse_chord, parse_key, parse_meter
 
 DRUM_CHANNEL = 9
+# the tempos a Song can hold, exclusive (readers treat a file's tempo outside them as none)
+MIN_TEMPO_BPM, MAX_TEMPO_BPM = 10.0, 400.0
 
 
 class Note(BaseModel):
@@ -90,7 +92,7 @@ class Song(BaseModel):
 
     title: str = "Untitled"
     key: str = "C major"
-    tempo_bpm: float = Field(default=100.0, gt=10, lt=400)
+    tempo_bpm: float = Field(default=100.0, gt=MIN_TEMPO_BPM, lt=MAX_TEMPO_BPM)
     meter: str = "4/4"
     sections: list[Section] = Field(default_factory=list)
     melody: Track = Field(default_factory=lambda: Track(name="Vocals", program=52, role="melody"))
