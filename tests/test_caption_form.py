@@ -46,3 +46,32 @@ def test_a_note_held_for_hours_is_read_in_its_first_bars():
     form = structure([Note(pitch=60, start=0.0, duration=100_000.0, velocity=90)], 4.0)
     last = form["sections"][-1]
     assert last["start_bar"] + last["bars"] <= STRUCTURE_MAX_BARS
+
+
+def test_a_through_composed_fugue_keeps_every_section_distinct_and_is_summed_up():
+    from music21 import corpus
+
+    from tools.music.musicxml_io import score_to_song
+
+    # Beethoven's Grosse Fuge: 180-odd phrases; past the 26th every new one was lettered Z, so the
+    # caption read "Z (4) ×158; Z returns 158 times"
+    caption = caption_song(score_to_song(corpus.parse("beethoven/opus133.mxl")))
+    form = caption.attributes["structure"]
+    labels = [s["label"] for s in form["sections"]]
+    assert len(set(labels)) > 26 and "AA" in labels
+    assert max(Counter(labels).values()) < 10
+    assert "largely through-composed" in caption.text and " Z " not in caption.text
+    assert "Bb6" in caption.text  # its top note spelled as the key spells it, not A#6
+
+
+def test_form_sentence_lists_a_short_form_and_counts_a_long_one():
+    from tools.caption.describe import FORM_LIST_MAX, form_sentence
+    from tools.caption.symbolic import section_letter
+
+    short = {"sections": [{"label": "A", "bars": 4}, {"label": "B", "bars": 4}, {"label": "A", "bars": 4}]}
+    assert form_sentence(short) == "Its sections run A (4 bars), B (4), A."
+    letters = [section_letter(i) for i in range(FORM_LIST_MAX + 30)]
+    assert len(set(letters)) == len(letters) and letters[26:28] == ["AA", "AB"]
+    long = {"sections": [{"label": x, "bars": 4} for x in letters] * 2}
+    assert form_sentence(long) == (f"Its form is long and sectional: {2 * len(letters)} sections of mostly 4 bars, "
+                                   f"{len(letters)} of them different.")

@@ -16,7 +16,7 @@ from tools.caption.genre import audio_features, guess_genre, guess_genre_from_au
 from tools.caption.rhythm_pattern import rhythm_pattern
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
-from tools.music.theory import parse_key
+from tools.music.theory import note_name, parse_key
 
 
 def _common_progression(romans: list[str]) -> str | None:
@@ -116,7 +116,8 @@ def describe_notes(song: Song, *, source: str, key_estimate, tempo: dict, meter:
         "instruments": instruments if instruments is not None else symbolic.instruments(song),
         "texture": {"kind": kind, "voices": voices, "confidence": texture_conf},
         "vocals": vocals if vocals is not None else symbolic.vocals(song),
-        "melodic_range": melodic_range if melodic_range is not None else symbolic.melodic_range(song),
+        "melodic_range": melodic_range if melodic_range is not None
+        else symbolic.melodic_range(song, flats=parse_key(key_estimate.key).uses_flats),
         "structure": symbolic.structure(notes, song.beats_per_bar),
         "note_density_per_s": round(density, 2),
     }
@@ -309,7 +310,7 @@ def caption_audio(path_or_array: str | Path | np.ndarray, sr: int | None = None,
                           meter={"meter": meter.meter, "confidence": meter.confidence}, duration_s=duration,
                           instruments=instruments, vocals=detect_vocals(mono, ANALYSIS_RATE).as_attribute(),
                           drums=heard.drums_attribute() if heard.drums is not None else None,
-                          melodic_range=_top_line_range(events),
+                          melodic_range=_top_line_range(events, flats=parse_key(key.key).uses_flats),
                           extra={"loudness": {"integrated_lufs": loud.integrated_lufs,
                                               "true_peak_dbfs": loud.true_peak_dbfs,
                                               "loudness_range_lu": loud.loudness_range_lu,
@@ -336,13 +337,12 @@ TOP_LINE_GRID_S = 0.05  # the skyline is sampled every 50 ms
 TOP_LINE_DROP = 12  # a top note an octave off the local top line is not melody (a rest, or an overtone)
 
 
-def _top_line_range(events) -> dict | None:
+def _top_line_range(events, *, flats: bool = False) -> dict | None:
     """Range of the transcription's top line (its skyline), not of every note: a band's bass and
     chords would otherwise span five octaves. Where the top falls an octave below its running
     median (±2 s) the melody rests and the accompaniment shows through; where it jumps an octave
     above, an overtone was transcribed (overdriven guitar); those moments are dropped, and the
     2nd–98th percentiles of what is left bound the range."""
-    import pretty_midi
     from scipy.ndimage import median_filter
 
     if not events:
@@ -358,5 +358,5 @@ def _top_line_range(events) -> dict | None:
     running = median_filter(top, size=int(4.0 / TOP_LINE_GRID_S) + 1, mode="nearest")
     line = top[np.abs(top - running) <= TOP_LINE_DROP]
     low, high = (int(round(v)) for v in np.percentile(line, [2, 98]))
-    return {"lowest": pretty_midi.note_number_to_name(low), "highest": pretty_midi.note_number_to_name(high),
+    return {"lowest": note_name(low, flats=flats), "highest": note_name(high, flats=flats),
             "semitones": high - low, "method": "top line of the transcription"}

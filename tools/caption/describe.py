@@ -7,6 +7,7 @@ The prose is a plain template over measured attributes: LP-MusicCaps found such 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -136,6 +137,24 @@ def _article(phrase: str) -> str:
     return "an" if phrase[:1].lower() in "aeiou" else "a"
 
 
+# A form with more different sections than this is summed up, not listed: a fugue's 190 phrases
+# written out letter by letter were a paragraph of their own.
+FORM_LIST_MAX = 12
+
+
+def form_sentence(form: dict) -> str:
+    """The form as a sentence: listed when it has few parts, else counted ("largely through-composed")."""
+    sections = form.get("sections", [])
+    distinct = Counter(s["label"] for s in sections)
+    if len(distinct) <= FORM_LIST_MAX:
+        return f"Its sections run {form_words(form)}."
+    returning = len(sections) - len(distinct)
+    bars = Counter(s["bars"] for s in sections).most_common(1)[0][0]
+    kind = "largely through-composed" if returning < 0.25 * len(sections) else "long and sectional"
+    return (f"Its form is {kind}: {len(sections)} sections of mostly {bars} bars, "
+            f"{len(distinct)} of them different.")
+
+
 def form_words(form: dict) -> str:
     """"A (2 bars), B (8), C (4), B, C, D (8); B returns 3 times": lengths where a letter first appears."""
     seen: set[str] = set()
@@ -223,7 +242,7 @@ def compose_text(a: dict[str, Any], *, focus: str | None = None) -> str:
         sentences.append(("range", f"The melody spans {rng['lowest']} to {rng['highest']} ({rng['semitones']} semitones)."))
     form = a.get("structure")
     if form and form.get("repeats"):
-        sentences.append(("structure", f"Its sections run {form_words(form)}."))
+        sentences.append(("structure", form_sentence(form)))
     loud = a.get("loudness")
     if loud:
         sentences.append(("loudness", f"Loudness {loud['integrated_lufs']:.1f} LUFS with {loud['loudness_range_lu']:.1f} "
@@ -273,6 +292,8 @@ def focus_answer(a: dict[str, Any], focus: str) -> str | None:
         form = a.get("structure")
         if not form or form.get("repeats"):
             return None  # its sections sentence leads
+        if len(form.get("sections", [])) > FORM_LIST_MAX:
+            return f"No section comes back: its {len(form['sections'])} sections are all different."
         return f"No section comes back; its {form.get('phrase_bars', 4)}-bar phrases run {form['form']}."
     if focus == "loudness" and not a.get("loudness"):
         return "A score has no loudness to measure; only audio does."

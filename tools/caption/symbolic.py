@@ -13,6 +13,7 @@ import numpy as np
 
 from tools.caption.describe import words
 from tools.music.song import Song, Track
+from tools.music.theory import note_name
 
 VOCAL_PROGRAMS = {52, 53, 54}  # Choir Aahs, Voice Oohs, Synth Voice
 
@@ -159,16 +160,13 @@ def melody_track(song: Song) -> Track | None:
     return max(pitched, key=lambda t: np.mean([n.pitch for n in t.notes])) if pitched else None
 
 
-def melodic_range(song: Song) -> dict | None:
-    """Lowest and highest melody notes and the span in semitones."""
-    import pretty_midi
-
+def melodic_range(song: Song, *, flats: bool = False) -> dict | None:
+    """Lowest and highest melody notes and the span in semitones, spelled with flats in a flat key."""
     track = melody_track(song)
     if track is None:
         return None
     low, high = min(n.pitch for n in track.notes), max(n.pitch for n in track.notes)
-    return {"lowest": pretty_midi.note_number_to_name(low), "highest": pretty_midi.note_number_to_name(high),
-            "semitones": high - low}
+    return {"lowest": note_name(low, flats=flats), "highest": note_name(high, flats=flats), "semitones": high - low}
 
 
 def bar_vectors(notes: list, beats_per_bar: float, bars: int) -> np.ndarray:
@@ -230,6 +228,17 @@ def _merge_recurring_pairs(sections: list[dict], max_bars: int) -> list[dict]:
         sections = merged
 
 
+def section_letter(index: int) -> str:
+    """A, B, … Z, then AA, AB, …: a through-composed piece has more than 26 different sections, and
+    giving all of those the letter Z made a fugue's 180 new phrases read "Z ×158"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
 # The form is read in the first this-many bars (34 minutes of 4/4 at 120 BPM): the bar-by-bar
 # similarity is quadratic in bars, and one MIDI note held for 100,000 beats (25,000 bars) kept the
 # caption busy for minutes.
@@ -276,7 +285,7 @@ def structure(notes: list, beats_per_bar: float, *, phrase_bars: int = 4, same: 
     sections = _merge_recurring_pairs(sections, max_section_bars)
     names: dict[str, str] = {}
     for section in sections:  # letters in order of first appearance
-        names.setdefault(section["label"], chr(ord("A") + min(len(names), 25)))
+        names.setdefault(section["label"], section_letter(len(names)))
     out = [{"label": names[s["label"]], "start_bar": s["start_bar"], "bars": s["bars"],
             "start_beat": round(s["start_bar"] * beats_per_bar, 3)} for s in sections]
     counts = Counter(s["label"] for s in out)

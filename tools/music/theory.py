@@ -75,6 +75,11 @@ def pc_name(pc: int, *, flats: bool = False) -> str:
     return (FLAT_NAMES if flats else SHARP_NAMES)[pc % 12]
 
 
+def note_name(pitch: int, *, flats: bool = False) -> str:
+    """Scientific pitch name of a MIDI note: 60 → "C4", 70 → "A#4" (or "Bb4" with ``flats``)."""
+    return f"{pc_name(pitch, flats=flats)}{pitch // 12 - 1}"
+
+
 @dataclass(frozen=True)
 class Key:
     """A tonic pitch class and a mode; ``str(key)`` gives the canonical "Bb major" spelling."""
