@@ -17,7 +17,7 @@ from agent.plan import Message
 from agent.recipes import recipe_for
 from agent.store import ArtifactRecord, SessionRecord, Store
 from tools.config import Settings
-from tools.guards import FileKind, check_file, safe_name
+from tools.guards import FileKind, check_file, check_note_count, safe_name
 from tools.music.errors import TunesmithError
 from tools.music.song import Song
 
@@ -96,6 +96,8 @@ class Sessions:
         elif kind == FileKind.TEXT and not name.lower().endswith(".txt"):
             name = f"{Path(name).stem or 'lyrics'}.txt"
         song = self._song_from(path, kind, fmt)
+        if song is not None:
+            check_note_count(song, name, max_notes=self.settings.max_score_notes)
         return self.store.add_artifact(kind=UPLOAD_KINDS[kind], summary=f"uploaded {name}", files={name: path},
                                        data={"upload": True, "format": fmt, "original_name": name},
                                        recipe=recipe_for("upload", {"name": name, "format": fmt}),

@@ -164,7 +164,8 @@ def candidate_files(folder: Path) -> list[Path]:
 
 def ingest_folder(library: Library, folder: Path, *, captioner: Captioner | None = None,
                   progress: Callable[[int, int, str], None] | None = None, batch: int = 16,
-                  max_bytes: int = 100 * 1024 * 1024, max_seconds: float = 900.0) -> IngestReport:
+                  max_bytes: int = 100 * 1024 * 1024, max_seconds: float = 900.0,
+                  max_notes: int = 200_000) -> IngestReport:
     """Index every music file under ``folder`` not indexed before; see the module docstring."""
     started = time.perf_counter()
     report = IngestReport()
@@ -193,6 +194,9 @@ def ingest_folder(library: Library, folder: Path, *, captioner: Captioner | None
                 if not _looks_right(path, kind):
                     raise TunesmithError(f"does not look like {kind}")
                 song = _read_symbolic(path, kind)
+                notes = sum(len(track.notes) for track in song.all_tracks())
+                if notes > max_notes:  # the caption and embedding cost grows with the notes
+                    raise TunesmithError(f"{notes:,} notes is over the {max_notes:,} note limit")
                 record = record_from_song(song, path=path, content_hash=content_hash, captioner=captioner)
             known.add(content_hash)
             pending.append(record)

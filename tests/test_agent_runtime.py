@@ -215,6 +215,10 @@ def test_upload_becomes_artifact_and_reaches_the_tool(agent: Agent, tmp_path: Pa
     junk.write_bytes(b"\x00\x01" * 100)
     refused = turn(agent, session.id, "attached", attachments=[Upload("junk.mid", junk)])
     assert refused[0].type == "error" and "not a file Tunesmith can use" in refused[0].text
+    agent.settings.max_score_notes = 3  # a score's notes are its size, as seconds are audio's
+    huge = turn(agent, session.id, "attached", attachments=[Upload("huge.mid", midi)])
+    assert huge[0].type == "error" and "the limit is 3" in huge[0].text
+    assert agent.store.get_artifact(upload.id).files  # the earlier upload is still there
 
 
 def test_no_tool_reply_and_unknown_session(agent: Agent) -> None:

@@ -220,6 +220,19 @@ def test_too_long_audio_is_refused(tmp_path, monkeypatch):
         caption_music.invoke({"source": str(long_file)}, ToolContext(workdir=tmp_path))
 
 
+def test_a_score_with_too_many_notes_is_refused_with_the_limit_named(song, tmp_path, monkeypatch):
+    from tools.config import settings
+
+    midi = song.to_midi(tmp_path / "tune.mid")
+    notes = sum(len(t.notes) for t in song.all_tracks())
+    ctx = ToolContext(workdir=tmp_path)
+    assert caption_music.invoke({"source": str(midi)}, ctx).data["attributes"]["key"]
+    monkeypatch.setattr(settings(), "max_score_notes", notes - 1)
+    ctx = ToolContext(workdir=tmp_path)
+    with pytest.raises(TunesmithError, match=f"holds {notes:,} notes; the limit is {notes - 1:,}"):
+        caption_music.invoke({"source": str(midi)}, ctx)
+
+
 def test_cli_json(song, tmp_path):
     import typer
     from typer.testing import CliRunner

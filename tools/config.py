@@ -34,6 +34,7 @@ class Settings(BaseModel):
     threads: int = Field(default=2, ge=1, description="torch / BLAS threads")
     max_upload_mb: float = Field(default=100.0, gt=0, description="largest accepted file")
     max_audio_seconds: float = Field(default=900.0, gt=0, description="longest accepted audio or video")
+    max_score_notes: int = Field(default=200_000, gt=0, description="most notes accepted in a MIDI file or score")
     max_song_seconds: float = Field(default=360.0, gt=0, description="longest song text_to_song makes")
     soundfont: Path | None = Field(default=None, description="GM SoundFont (.sf2) to render with")
 

@@ -145,6 +145,24 @@ def check_file(path: Path, *, allowed: tuple[FileKind, ...] | None = None, max_b
     return kind, fmt
 
 
+def check_note_count(song, name: str, *, max_notes: int | None = None) -> None:
+    """A symbolic file's notes against ``max_score_notes``: what audio's duration limit is to audio.
+
+    A score has no duration worth limiting (one held note can last a day); its cost is its notes.
+    The caption of a 200,000-note MIDI file takes ~18 s, so the default stops there.
+
+    Raises:
+        TunesmithError: more notes than the limit.
+    """
+    from tools.config import settings
+
+    limit = settings().max_score_notes if max_notes is None else max_notes
+    count = sum(len(track.notes) for track in song.all_tracks())
+    if count > limit:
+        raise TunesmithError(f"{name!r} holds {count:,} notes; the limit is {limit:,}",
+                             hint="split it into movements or set TUNESMITH_MAX_SCORE_NOTES")
+
+
 def media_duration(path: Path, kind: FileKind) -> float:
     """Duration in seconds from the container header, without decoding the whole file."""
     if kind == FileKind.AUDIO:

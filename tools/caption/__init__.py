@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from tools.caption.caption import caption_audio, caption_song
 from tools.caption.describe import Caption
-from tools.guards import FileKind
+from tools.guards import FileKind, check_note_count
 from tools.registry import Tool, ToolContext, ToolResult
 
 ALLOWED = (FileKind.AUDIO, FileKind.MIDI, FileKind.MUSICXML, FileKind.ABC)
@@ -26,18 +26,21 @@ class CaptionArgs(BaseModel):
     focus: FOCUS | None = Field(default=None, description="the attribute the user asked about, stated first")
 
 
-def _caption_symbolic(resolved, focus: str | None) -> Caption:
+def _caption_symbolic(resolved, focus: str | None, max_notes: int) -> Caption:
     """A song artifact, MIDI, MusicXML, MXL or ABC, told apart by how far its tempo can be trusted."""
     from tools.music.midi_io import read_midi_with_timing
     from tools.music.musicxml_io import read_score
 
     if resolved.song is not None:
+        check_note_count(resolved.song, resolved.artifact_id or "the song", max_notes=max_notes)
         return caption_song(resolved.song, focus=focus)
     if resolved.kind == FileKind.MIDI:
         # neither a tempo nor a time signature: a performance on the default grid, so hear them
         song, timed = read_midi_with_timing(resolved.path)
+        check_note_count(song, resolved.path.name, max_notes=max_notes)
         return caption_song(song, focus=focus, timing_from_file=timed)
     song, marked = read_score(resolved.path)
+    check_note_count(song, resolved.path.name, max_notes=max_notes)
     return caption_song(song, focus=focus, tempo_marked=marked)
 
 
@@ -48,7 +51,7 @@ def run(args: CaptionArgs, ctx: ToolContext) -> ToolResult:
     if resolved.song is None and resolved.kind == FileKind.AUDIO:
         caption = caption_audio(resolved.path, focus=args.focus)
     else:
-        caption = _caption_symbolic(resolved, args.focus)
+        caption = _caption_symbolic(resolved, args.focus, ctx.settings.max_score_notes)
     ctx.progress(1.0, "done")
     data = caption.to_dict()
     if args.focus:

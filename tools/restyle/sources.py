@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.guards import FileKind
+from tools.guards import FileKind, check_note_count
 from tools.music.errors import TunesmithError
 from tools.music.song import Note, Section, Song, Track
 from tools.music.theory import chord_symbol, parse_key
@@ -203,6 +203,7 @@ def load_source(ctx, source: str) -> Loaded:
         raise TunesmithError(f"{source} is not a song, MIDI, MusicXML, ABC or audio file")
     if not any(t.notes for t in song.all_tracks()):
         raise TunesmithError("The song is empty: it has no notes", hint="give a song with a melody")
+    check_note_count(song, resolved.artifact_id or resolved.path.name, max_notes=ctx.settings.max_score_notes)
     if origin != "artifact":
         song = with_sections(melody_of(song))
     return Loaded(song=song, origin=origin, parent_id=resolved.artifact_id)

@@ -71,7 +71,8 @@ def register(app: typer.Typer) -> None:
         with progress:
             report = ingest_folder(library, folder.expanduser(), captioner=caption_for_songs(),
                                    progress=lambda i, n, name: update("indexing files", i, n),
-                                   max_bytes=settings().max_upload_bytes, max_seconds=settings().max_audio_seconds)
+                                   max_bytes=settings().max_upload_bytes, max_seconds=settings().max_audio_seconds,
+                                   max_notes=settings().max_score_notes)
         data = report.public()
         if as_json:
             print(json.dumps(data, indent=2))
