@@ -30,6 +30,53 @@ def theory_answer(text: str) -> str | None:
     return best[1] if best else None
 
 
+_COUNT_WORDS = {"no": 0, "zero": 0, "one": 1, "a": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+                "six": 6, "seven": 7}
+_COUNT = r"(no|zero|one|a single|a|two|three|four|five|six|seven|[0-7])"
+# "what key has three sharps?", "which keys use 2 flats", "key with one flat"
+_KEY_FROM_SIGNATURE = re.compile(rf"\bkeys?\b.*?\b(?:has|have|uses?|with|of)\s+(?:got\s+|only\s+|just\s+)?{_COUNT}\s+(sharps?|flats?)\b", re.I)
+# "how many sharps are in E major?", "how many flats does Bb minor have", "key signature of D major"
+_KEY_NAME = r"\b([a-g])(?:\s*(#|♯|b|♭|-sharp|-flat| sharp| flat))?(?:\s*(major|minor|m))?(?![a-z#♯♭])"
+_SIGNATURE_OF_KEY = re.compile(rf"(?:how many (?:sharps|flats|accidentals)\b.*?\b|key signature (?:of|for|in)\s+)"
+                               rf"(?:in\s+|of\s+|does\s+|has\s+)?{_KEY_NAME}", re.I)
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven")
+
+
+def _signature_phrase(row: dict) -> str:
+    count = abs(row["sharps"])
+    if count == 0:
+        return "no sharps or flats"
+    kind = "sharp" if row["sharps"] > 0 else "flat"
+    return f"{_NUMBER_WORDS[count]} {kind}{'s' if count > 1 else ''} ({', '.join(row['accidentals'])})"
+
+
+def key_signature_answer(text: str) -> str | None:
+    """Key signatures looked up both ways in the knowledge file's table, or None."""
+    table = knowledge()["key_signatures"]["table"]
+    asked = _KEY_FROM_SIGNATURE.search(text)
+    if asked:
+        count = asked.group(1).lower()
+        number = int(count) if count.isdigit() else _COUNT_WORDS[count]
+        sharps = number if asked.group(2).lower().startswith("sharp") or number == 0 else -number
+        row = next(r for r in table if r["sharps"] == sharps)
+        phrase = _signature_phrase(row)
+        return f"{phrase[0].upper()}{phrase[1:]}: {row['major']} and its relative minor, {row['minor']}."
+    named = _SIGNATURE_OF_KEY.search(text)
+    if named:
+        letter, accidental, mode = named.group(1).upper(), (named.group(2) or "").strip(" -").lower(), named.group(3)
+        accidental = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "flat": "b"}.get(accidental, "")
+        mode = "minor" if mode and mode.lower() in ("minor", "m") else "major"
+        name = f"{letter}{accidental} {mode}"
+        row = next((r for r in table if r[mode] == name), None)
+        if row is None:
+            return f"{name} is not written with a key signature of its own; its notes are usually spelled enharmonically."
+        return f"{name} has {_signature_phrase(row)}; its relative {'minor' if mode == 'major' else 'major'} is " \
+               f"{row['minor' if mode == 'major' else 'major']}."
+    return None
+
+
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening))\b", re.I)
 _THANKS = re.compile(r"\b(thanks|thank you|cheers|great job|nice|cool|awesome|love it|perfect)\b", re.I)
 _BYE = re.compile(r"\b(bye|goodbye|see you|good night|later)\b", re.I)
@@ -57,6 +104,9 @@ def reply_for(text: str) -> tuple[str, str]:
         return "capabilities", kb["capabilities"]
     if _HELP.search(text):
         return "help", kb["help"]
+    signature = key_signature_answer(text)
+    if signature:
+        return "theory", signature
     if _QUESTION.search(text):
         answer = theory_answer(text)
         if answer:

@@ -145,3 +145,15 @@ def test_style_phrases_map_to_presets(planner):
     assert planner.nearest_preset("tango")[0] == "waltz"  # by embedding: the closest dance preset
     plan = planner.plan(SONG + [_user("do a jazz trio version of it")])
     assert plan.thought.attributes["preset"] == "jazz"
+
+
+def test_key_signature_questions_are_answered_both_ways(planner):
+    # "what key has three sharps?" once got "Sorry, I didn't understand that"
+    asked = {"which key has got three sharps?": "A major and its relative minor, F# minor",
+             "what key uses 4 flats": "Ab major and its relative minor, F minor",
+             "how many flats are there in Eb major?": "Eb major has three flats (Bb, Eb, Ab)",
+             "what's the key signature for B minor?": "B minor has two sharps (F#, C#); its relative major is D major",
+             "how many sharps does C# minor have": "C# minor has four sharps"}
+    for text, answer in asked.items():
+        plan = planner.plan([_user(text)])
+        assert plan.calls == [] and answer in plan.reply, (text, plan.reply)
