@@ -32,7 +32,7 @@ def theory_answer(text: str) -> str | None:
 
 _COUNT_WORDS = {"no": 0, "zero": 0, "one": 1, "a": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
                 "six": 6, "seven": 7}
-_COUNT = r"(no|zero|one|a single|a|two|three|four|five|six|seven|[0-7])"
+_COUNT = "(" + "|".join(sorted(_COUNT_WORDS, key=len, reverse=True)) + "|[0-7])"  # "a single" before "a"
 # "what key has three sharps?", "which keys use 2 flats", "key with one flat"
 _KEY_FROM_SIGNATURE = re.compile(rf"\bkeys?\b.*?\b(?:has|have|uses?|with|of)\s+(?:got\s+|only\s+|just\s+)?{_COUNT}\s+(sharps?|flats?)\b", re.I)
 # "how many sharps are in E major?", "how many flats does Bb minor have", "key signature of D major"

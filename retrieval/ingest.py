@@ -93,7 +93,7 @@ def record_from_song(song: Song, *, path: Path, content_hash: str, captioner: Ca
         tempo_bpm=float(song.tempo_bpm), tempo_known=True, duration_s=round(max(1.0, song.duration_seconds), 1),
         duration_exact=True, parts=len(tracks), instruments=families,
         has_lyrics=any(n.syllable for n in song.melody.notes), ambitus=max(pitched) - min(pitched),
-        pitch_low=min(pitched), pitch_high=max(pitched), note_count=sum(len(t.notes) for t in tracks),
+        pitch_low=min(pitched), pitch_high=max(pitched), note_count=song.note_count,
         content_hash=content_hash)
     record.energy = estimate_energy(record)
     record.caption = captioner(song) if captioner is not None else caption(record, "your library")
@@ -194,9 +194,8 @@ def ingest_folder(library: Library, folder: Path, *, captioner: Captioner | None
                 if not _looks_right(path, kind):
                     raise TunesmithError(f"does not look like {kind}")
                 song = _read_symbolic(path, kind)
-                notes = sum(len(track.notes) for track in song.all_tracks())
-                if notes > max_notes:  # the caption and embedding cost grows with the notes
-                    raise TunesmithError(f"{notes:,} notes is over the {max_notes:,} note limit")
+                if song.note_count > max_notes:  # the caption and embedding cost grows with the notes
+                    raise TunesmithError(f"{song.note_count:,} notes is over the {max_notes:,} note limit")
                 record = record_from_song(song, path=path, content_hash=content_hash, captioner=captioner)
             known.add(content_hash)
             pending.append(record)

@@ -145,7 +145,7 @@ def check_file(path: Path, *, allowed: tuple[FileKind, ...] | None = None, max_b
     return kind, fmt
 
 
-def check_note_count(song, name: str, *, max_notes: int | None = None) -> None:
+def check_note_count(song, name: str, *, max_notes: int) -> None:
     """A symbolic file's notes against ``max_score_notes``: what audio's duration limit is to audio.
 
     A score has no duration worth limiting (one held note can last a day); its cost is its notes.
@@ -154,12 +154,8 @@ def check_note_count(song, name: str, *, max_notes: int | None = None) -> None:
     Raises:
         TunesmithError: more notes than the limit.
     """
-    from tools.config import settings
-
-    limit = settings().max_score_notes if max_notes is None else max_notes
-    count = sum(len(track.notes) for track in song.all_tracks())
-    if count > limit:
-        raise TunesmithError(f"{name!r} holds {count:,} notes; the limit is {limit:,}",
+    if song.note_count > max_notes:
+        raise TunesmithError(f"{name!r} holds {song.note_count:,} notes; the limit is {max_notes:,}",
                              hint="split it into movements or set TUNESMITH_MAX_SCORE_NOTES")
 
 

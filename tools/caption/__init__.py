@@ -32,16 +32,16 @@ def _caption_symbolic(resolved, focus: str | None, max_notes: int) -> Caption:
     from tools.music.musicxml_io import read_score
 
     if resolved.song is not None:
-        check_note_count(resolved.song, resolved.artifact_id or "the song", max_notes=max_notes)
-        return caption_song(resolved.song, focus=focus)
-    if resolved.kind == FileKind.MIDI:
+        song, trust = resolved.song, {}
+    elif resolved.kind == FileKind.MIDI:
         # neither a tempo nor a time signature: a performance on the default grid, so hear them
         song, timed = read_midi_with_timing(resolved.path)
-        check_note_count(song, resolved.path.name, max_notes=max_notes)
-        return caption_song(song, focus=focus, timing_from_file=timed)
-    song, marked = read_score(resolved.path)
-    check_note_count(song, resolved.path.name, max_notes=max_notes)
-    return caption_song(song, focus=focus, tempo_marked=marked)
+        trust = {"timing_from_file": timed}
+    else:
+        song, marked = read_score(resolved.path)
+        trust = {"tempo_marked": marked}
+    check_note_count(song, resolved.artifact_id or resolved.path.name, max_notes=max_notes)
+    return caption_song(song, focus=focus, **trust)
 
 
 def run(args: CaptionArgs, ctx: ToolContext) -> ToolResult:

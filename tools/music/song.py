@@ -145,6 +145,11 @@ class Song(BaseModel):
     def all_tracks(self) -> list[Track]:
         return [self.melody, *self.tracks] if self.melody.notes else list(self.tracks)
 
+    @property
+    def note_count(self) -> int:
+        """Every note of every track, drums included: a symbolic file's size, as seconds are audio's."""
+        return sum(len(track.notes) for track in self.all_tracks())
+
     # -- content ------------------------------------------------------------------------------
     def chord_timeline(self) -> list[ChordSpan]:
         """Every chord with its start and length in beats, from the sections' per-bar chords."""
